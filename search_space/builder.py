@@ -1,0 +1,100 @@
+"""The one Keras 3 builder for every MoViNet spec: base (3D) and streaming (causal) alike.
+
+Like Keras' EfficientNet, the family is data (`ArchSpec`) plus this single builder; nothing
+branches on preset names. A causal spec gives a model that also streams: call it with
+`{**states, "image": frames}` to get `(logits, new_states)`, starting from `init_states`.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import keras
+import tensorflow as tf
+
+from .layers import Bottleneck, Classifier, ConvUnit, Head, States
+from .spec import ArchSpec, SpecError
+from .states import zero_states
+from .walk import walk
+
+__all__ = ["MoViNet", "build_model"]
+
+
+@keras.saving.register_keras_serializable(package="movinet_toolkit")
+class MoViNet(keras.Model):
+    """stem -> 5 blocks of bottlenecks -> head (project + pool) -> classifier.
+
+    Input: [batch, frames, height, width, 3] floats in [0, 1]. Output: [batch, classes] logits.
+    """
+
+    def __init__(self, spec: ArchSpec | Mapping[str, Any], num_classes: int = 600, dropout_rate: float = 0.2,
+                 stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0, **kwargs):
+        super().__init__(name=kwargs.pop("name", None) or f"movinet_{getattr(spec, 'name', 'spec')}", **kwargs)
+        spec = spec if isinstance(spec, ArchSpec) else ArchSpec.from_dict(spec)
+        self.spec = spec
+        self.num_classes = num_classes
+        self.dropout_rate = dropout_rate
+        self.stochastic_depth_rate = stochastic_depth_rate
+        self.weight_decay = weight_decay
+        regularizer = keras.regularizers.L2(weight_decay) if weight_decay else None
+        geometry = walk(spec)
+        total = len(geometry.layers)
+        self.stem = ConvUnit(spec.stem.filters, spec.stem.kernel, spec.stem.stride,
+                             factorized=spec.conv_type != "3d", causal=spec.causal, activation=spec.activation,
+                             state_prefix="state_stem", kernel_regularizer=regularizer, name="stem")
+        # Stochastic depth grows linearly with depth (official: rate * layer_number / num_layers).
+        self.bottlenecks = [Bottleneck(g, spec, drop_rate=stochastic_depth_rate * g.number / total,
+                                       kernel_regularizer=regularizer) for g in geometry.layers]
+        self.head = Head(spec.head.project_filters, spec.activation, kernel_regularizer=regularizer, name="head")
+        self.classifier = Classifier(spec.head.head_filters, num_classes, spec.head.activation, dropout_rate,
+                                     kernel_regularizer=regularizer, name="classifier")
+
+    def call(self, inputs, training=None):
+        streaming = isinstance(inputs, Mapping)
+        if streaming:
+            if not self.spec.causal:
+                raise SpecError(f"{self.spec.name}: only causal specs stream with states; call it with a clip")
+            states = dict(inputs)
+            image = states.pop("image")
+        else:
+            states, image = {}, inputs
+        new_states: States = {}
+        x, updates = self.stem(image, states, training=training)
+        new_states.update(updates)
+        for bottleneck in self.bottlenecks:
+            x, updates = bottleneck(x, states, training=training)
+            new_states.update(updates)
+        pooled, updates = self.head(x, states, training=training)
+        new_states.update(updates)
+        logits = self.classifier(pooled, training=training)
+        return (logits, new_states) if streaming else logits
+
+    def init_states(self, input_shape) -> dict[str, tf.Tensor]:
+        """Zero streaming states for input frames of shape [batch, frames, height, width, 3]."""
+        if not self.spec.causal:
+            raise SpecError(f"{self.spec.name}: init_states needs a causal (streaming) spec")
+        return zero_states(self.spec, input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"spec": self.spec.to_dict(), "num_classes": self.num_classes, "dropout_rate": self.dropout_rate,
+                "stochastic_depth_rate": self.stochastic_depth_rate, "weight_decay": self.weight_decay,
+                "name": self.name}
+
+
+def build_model(spec: ArchSpec, num_classes: int = 600, dropout_rate: float = 0.2,
+                stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0) -> MoViNet:
+    """Builds (and creates the weights of) the model for `spec`.
+
+    Args:
+      spec: the architecture.
+      num_classes: classifier outputs.
+      dropout_rate: dropout before the classifier (official 0.2 for a0, 0.5 for larger models).
+      stochastic_depth_rate: drop-path rate of the last layer, linear in depth (official 0.2).
+      weight_decay: L2 factor on conv kernels (Keras scale; official recipe 1.5e-5).
+    """
+    if not isinstance(spec, ArchSpec):
+        raise SpecError(f"build_model: expected an ArchSpec, got {type(spec).__name__}")
+    model = MoViNet(spec, num_classes, dropout_rate, stochastic_depth_rate, weight_decay)
+    # Weights do not depend on the input size ('same' padding accepts any), so a tiny clip
+    # creates them all.
+    model(tf.zeros([1, 1, 8, 8, 3]))
+    return model

@@ -1,0 +1,416 @@
+"""Keras 3 layers of the MoViNet family, fast on CPU and streaming-aware.
+
+Video tensors are [batch, time, height, width, channels]. Plain TensorFlow has no CPU kernel
+for grouped (depthwise) Conv3D, and the official XLA fallback is slow, so every 3D kernel here
+is computed from 2D ops that TensorFlow runs well everywhere: a (t, h, w) convolution is the
+sum over its t taps of an (h, w) convolution of the time-shifted frames, a temporal (t, 1, 1)
+convolution is a (t, 1) convolution over [batch, time, pixels, channels], and 1x1x1 convs are
+one matrix multiply. Outputs are identical to Conv3D with 'same' or causal padding.
+
+Stateful layers (stream buffers, cumulative pools, positional encodings) take a dict holding
+only their own states by official name and return `(output, new_states)`; missing states
+start at zero, so one code path serves whole clips and frame-by-frame streaming.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import keras
+import tensorflow as tf
+
+from .activations import get_activation
+
+__all__ = [
+    "Pointwise", "SpatioTemporalConv", "ConvUnit", "CumulativeAveragePool", "PositionalEncoding",
+    "SqueezeExcitation", "Scale", "Bottleneck", "Head", "Classifier", "States",
+]
+
+States = dict[str, tf.Tensor]
+BN_MOMENTUM = 0.99
+BN_EPSILON = 1e-3
+
+
+def _batch_norm(name: str) -> keras.layers.BatchNormalization:
+    return keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)
+
+
+def _fan_in_he_normal(fan_in: int) -> keras.initializers.Initializer:
+    """He-normal with an explicit fan-in, since our kernels are stored flattened."""
+    return keras.initializers.TruncatedNormal(stddev=(2.0 / fan_in) ** 0.5 / 0.87962566103423978)
+
+
+class Pointwise(keras.layers.Layer):
+    """1x1x1 convolution as one matrix multiply over channels (optionally with bias)."""
+
+    def __init__(self, filters: int, use_bias: bool = False, kernel_regularizer=None,
+                 kernel_initializer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.use_bias = use_bias
+        self.kernel_regularizer = kernel_regularizer
+        self.kernel_initializer = kernel_initializer
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
+        self.kernel = self.add_weight(
+            name="kernel", shape=(channels, self.filters), regularizer=self.kernel_regularizer,
+            initializer=self.kernel_initializer or _fan_in_he_normal(channels))
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros") if self.use_bias else None
+
+    def call(self, x):
+        shape = tf.shape(x)
+        y = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), self.kernel)
+        if self.bias is not None:
+            y = tf.nn.bias_add(y, self.bias)
+        return tf.reshape(y, tf.concat([shape[:-1], [self.filters]], 0))
+
+
+def _time_padding(frames: tf.Tensor, kernel_t: int, stride_t: int, padding: str) -> tuple:
+    """(front, back) frames of zero padding: TF 'SAME', causal (all in front) or none (buffered)."""
+    if padding == "buffered":
+        return 0, 0
+    if padding == "causal":
+        return kernel_t - 1, 0
+    if stride_t == 1:
+        total = kernel_t - 1
+    else:
+        out = (frames + stride_t - 1) // stride_t
+        total = tf.maximum((out - 1) * stride_t + kernel_t - frames, 0)
+    return total // 2, total - total // 2
+
+
+class SpatioTemporalConv(keras.layers.Layer):
+    """A (t, h, w) convolution, depthwise or full, without Conv3D.
+
+    Kernels are stored as [t, h, w, C] (depthwise) or [t, h, w, C_in, C_out] (full) so that
+    official Conv3D / Conv2D / DepthwiseConv2D kernels load by reshaping. `padding` is 'same',
+    'causal' (pad only past frames) or 'buffered' (the caller already prepended a stream buffer).
+    """
+
+    def __init__(self, filters: int | None, kernel: tuple, stride: tuple = (1, 1, 1), depthwise: bool = False,
+                 padding: str = "same", kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.kernel_size = tuple(kernel)
+        self.stride = tuple(stride)
+        self.depthwise = depthwise
+        self.padding = padding
+        self.kernel_regularizer = kernel_regularizer
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
+        self.channels = channels
+        kt, kh, kw = self.kernel_size
+        shape = (kt, kh, kw, channels) if self.depthwise else (kt, kh, kw, channels, self.filters)
+        fan_in = kt * kh * kw * (1 if self.depthwise else channels)
+        self.kernel = self.add_weight(name="kernel", shape=shape, initializer=_fan_in_he_normal(fan_in),
+                                      regularizer=self.kernel_regularizer)
+
+    @property
+    def out_channels(self) -> int:
+        return self.channels if self.depthwise else self.filters
+
+    def call(self, x):
+        kt, kh, kw = self.kernel_size
+        st, sh, sw = self.stride
+        front, back = _time_padding(tf.shape(x)[1], kt, st, self.padding)
+        if kt > 1 or st > 1:
+            x = tf.pad(x, [[0, 0], [front, back], [0, 0], [0, 0], [0, 0]])
+        if kh == 1 and kw == 1 and sh == 1 and sw == 1:
+            return self._temporal(x)
+        return self._shifted_sum(x)
+
+    def _conv2d(self, frames, kernel, strides, padding):
+        """[N, H, W, C] -> [N, H', W', C'] with a (h, w) kernel slice."""
+        if self.depthwise:
+            return tf.nn.depthwise_conv2d(frames, kernel[..., None], [1, *strides, 1], padding)
+        return tf.nn.conv2d(frames, kernel, [1, *strides, 1], padding)
+
+    def _temporal(self, x):
+        """(t, 1, 1) kernel: a (t, 1) conv over [B, T, H*W, C], valid in time (already padded)."""
+        shape = tf.shape(x)
+        y = self._conv2d(tf.reshape(x, [shape[0], shape[1], -1, self.channels]), self.kernel[:, 0],
+                         (self.stride[0], 1), "VALID")
+        return tf.reshape(y, [shape[0], tf.shape(y)[1], shape[2], shape[3], self.out_channels])
+
+    def _shifted_sum(self, x):
+        """Sum over temporal taps of a 2D conv of the time-shifted frames (valid in time)."""
+        kt = self.kernel_size[0]
+        st = self.stride[0]
+        shape = tf.shape(x)
+        out_t = (shape[1] - kt) // st + 1
+        taps = []
+        for dt in range(kt):
+            frames = x[:, dt: dt + (out_t - 1) * st + 1: st] if (kt > 1 or st > 1) else x
+            flat = tf.reshape(frames, [-1, shape[2], shape[3], self.channels])
+            taps.append(self._conv2d(flat, self.kernel[dt], self.stride[1:], "SAME"))
+        y = taps[0] if kt == 1 else tf.add_n(taps)
+        y_shape = tf.shape(y)
+        return tf.reshape(y, [shape[0], out_t, y_shape[1], y_shape[2], self.out_channels])
+
+
+class ConvUnit(keras.layers.Layer):
+    """Conv -> BN -> activation, joint 3D or factorised (2+1)D, with an optional stream buffer.
+
+    Factorised units run the spatial (1, h, w) conv first and buffer its output before the
+    temporal (t, 1, 1) conv, so streaming never recomputes the 2D part of past frames; each half
+    has its own BN and activation, as in the official '2plus1d' / '3d_2plus1d' layers.
+    """
+
+    def __init__(self, filters: int | None, kernel: tuple = (1, 1, 1), stride: tuple = (1, 1, 1),
+                 depthwise: bool = False, factorized: bool = False, causal: bool = False,
+                 activation: str | None = None, use_bn: bool = True, use_bias: bool = False,
+                 state_prefix: str = "", kernel_regularizer=None, kernel_initializer=None, **kwargs):
+        super().__init__(**kwargs)
+        kt, kh, kw = kernel
+        self.pointwise = kernel == (1, 1, 1) and stride == (1, 1, 1) and not depthwise
+        self.buffer_size = kt - 1 if causal else 0
+        self.state_name = f"{state_prefix}_stream_buffer"
+        self.activation_fn = get_activation(activation) if activation else None
+        self.temporal = None
+        self.bn_temporal = None
+        padding = "buffered" if self.buffer_size else "same"
+        if self.pointwise:
+            self.conv = Pointwise(filters, use_bias=use_bias, kernel_regularizer=kernel_regularizer,
+                                  kernel_initializer=kernel_initializer, name="conv")
+        elif factorized and kt > 1:
+            self.conv = SpatioTemporalConv(filters, (1, kh, kw), (1, *stride[1:]), depthwise, "same",
+                                           kernel_regularizer, name="conv")
+            self.temporal = SpatioTemporalConv(filters, (kt, 1, 1), (stride[0], 1, 1), depthwise, padding,
+                                               kernel_regularizer, name="conv_temporal")
+            self.bn_temporal = _batch_norm("bn_temporal") if use_bn else None
+        else:
+            self.conv = SpatioTemporalConv(filters, kernel, stride, depthwise, padding, kernel_regularizer,
+                                           name="conv")
+        self.bn = _batch_norm("bn") if use_bn else None
+
+    def _post(self, x, bn, training):
+        if bn is not None:
+            x = bn(x, training=training)
+        return self.activation_fn(x) if self.activation_fn else x
+
+    def _buffer(self, x, states: Mapping[str, tf.Tensor], new_states: States):
+        if not self.buffer_size:
+            return x
+        buffer = states.get(self.state_name)
+        if buffer is None:
+            shape = tf.shape(x)
+            buffer = tf.zeros([shape[0], self.buffer_size, shape[2], shape[3], x.shape[-1]], x.dtype)
+        full = tf.concat([tf.cast(buffer, x.dtype), x], axis=1)
+        new_states[self.state_name] = full[:, -self.buffer_size:]
+        return full
+
+    def call(self, x, states: Mapping[str, tf.Tensor] | None = None, training=None):
+        states = states or {}
+        new_states: States = {}
+        if self.temporal is None:
+            x = self._post(self.conv(self._buffer(x, states, new_states)), self.bn, training)
+        else:
+            x = self._post(self.conv(x), self.bn, training)
+            x = self._post(self.temporal(self._buffer(x, states, new_states)), self.bn_temporal, training)
+        return x, new_states
+
+
+class CumulativeAveragePool(keras.layers.Layer):
+    """Global average pooling that can continue across calls.
+
+    Non-causal: the mean over every frame seen so far, one vector per clip. Causal (CGAP): the
+    running mean up to each frame, one vector per frame, so frame-by-frame streaming and a whole
+    clip give the same result. States: running sum of per-frame means, and the frame count.
+    """
+
+    def __init__(self, causal: bool, state_prefix: str, **kwargs):
+        super().__init__(**kwargs)
+        self.causal = causal
+        self.buffer_name = f"{state_prefix}_pool_buffer"
+        self.count_name = f"{state_prefix}_pool_frame_count"
+
+    def call(self, x, states: Mapping[str, tf.Tensor] | None = None):
+        states = states or {}
+        frame_means = tf.reduce_mean(x, axis=[2, 3], keepdims=True)
+        buffer = states.get(self.buffer_name)
+        buffer = tf.zeros_like(frame_means[:, :1]) if buffer is None else tf.cast(buffer, x.dtype)
+        count = tf.cast(states.get(self.count_name, tf.zeros([1], tf.int32)), tf.int32)
+        frames = tf.shape(x)[1]
+        if self.causal:
+            sums = tf.cumsum(frame_means, axis=1) + buffer
+            new_buffer = sums[:, -1:]
+            divisors = tf.cast(tf.range(frames) + count + 1, x.dtype)
+            pooled = sums / tf.reshape(divisors, [1, -1, 1, 1, 1])
+        else:
+            sums = tf.reduce_sum(frame_means, axis=1, keepdims=True) + buffer
+            new_buffer = sums
+            pooled = sums / tf.cast(count + frames, x.dtype)
+        return pooled, {self.buffer_name: new_buffer, self.count_name: count + frames}
+
+
+class Scale(keras.layers.Layer):
+    """A learned scalar multiplier starting at zero (ReZero): new branches begin as identity."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(name="scale", shape=(), initializer="zeros")
+
+    def call(self, x):
+        return tf.cast(self.scale, x.dtype) * x
+
+
+class PositionalEncoding(keras.layers.Layer):
+    """Sinusoidal frame-position code, ReZero-scaled, added to pooled SE features.
+
+    Causal CGAP cannot tell frame 3 from frame 30 of a static scene; the larger official
+    stream models add this so SE can. Positions continue across streaming calls.
+    """
+
+    def __init__(self, state_prefix: str, **kwargs):
+        super().__init__(**kwargs)
+        self.count_name = f"{state_prefix}_pos_enc_frame_count"
+        self.rezero = Scale(name="rezero")
+
+    def call(self, x, states: Mapping[str, tf.Tensor] | None = None):
+        states = states or {}
+        count = tf.cast(states.get(self.count_name, tf.zeros([1], tf.int32)), tf.int32)
+        frames = tf.shape(x)[1]
+        channels = x.shape[-1]
+        positions = tf.cast(tf.range(count[0], count[0] + frames), tf.float32)[:, None]
+        index = tf.range(channels)[None, :]
+        power = tf.cast(2 * (index // 2), tf.float32) / float(channels)
+        radians = positions * (1.0 / tf.pow(10_000.0, power))
+        encoding = tf.concat([tf.sin(radians[:, 0::2]), tf.cos(radians[:, 1::2])], axis=-1)
+        encoding = tf.reshape(tf.cast(encoding, x.dtype), [1, frames, 1, 1, channels])
+        return x + self.rezero(encoding), {self.count_name: count + frames}
+
+
+class SqueezeExcitation(keras.layers.Layer):
+    """Channel gating from pooled context: pool -> [pos. enc.] -> 1x1 reduce -> 1x1 expand -> gate.
+
+    se_type '3d' pools over space and time (cumulatively when causal), '2d' per frame, and
+    '2plus3d' concatenates both, giving the gate per-frame detail plus clip context.
+    """
+
+    def __init__(self, se_type: str, hidden: int, activation: str, gating_activation: str, causal: bool,
+                 positional_encoding: bool, state_prefix: str, kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.se_type = se_type
+        self.hidden = hidden
+        self.causal = causal
+        self.activation_fn = get_activation(activation)
+        self.gate_fn = get_activation(gating_activation)
+        self.pool = CumulativeAveragePool(causal, state_prefix, name="pool") if "3d" in se_type else None
+        self.pos_encoding = PositionalEncoding(state_prefix, name="pos_encoding") if positional_encoding else None
+        self.reduce = Pointwise(hidden, use_bias=True, kernel_regularizer=kernel_regularizer, name="se_reduce")
+        self.kernel_regularizer = kernel_regularizer
+
+    def build(self, input_shape):
+        self.expand = Pointwise(int(input_shape[-1]), use_bias=True, kernel_regularizer=self.kernel_regularizer,
+                                name="se_expand")
+
+    def call(self, x, states: Mapping[str, tf.Tensor] | None = None):
+        states = states or {}
+        new_states: States = {}
+        if self.se_type == "3d":
+            pooled, new_states = self.pool(x, states)
+        else:
+            per_frame = tf.reduce_mean(x, axis=[2, 3], keepdims=True)
+            pooled = per_frame
+            if self.se_type == "2plus3d":
+                context, new_states = self.pool(per_frame, states)
+                if not self.causal:
+                    context = tf.tile(context, [1, tf.shape(x)[1], 1, 1, 1])
+                pooled = tf.concat([context, per_frame], axis=-1)
+        if self.pos_encoding is not None:
+            pooled, pos_states = self.pos_encoding(pooled, states)
+            new_states.update(pos_states)
+        gate = self.gate_fn(self.expand(self.activation_fn(self.reduce(pooled))))
+        return x * gate, new_states
+
+
+class Bottleneck(keras.layers.Layer):
+    """MoViNet layer: expand -> depthwise (t,h,w) -> SE -> project -> ReZero -> drop path -> + skip.
+
+    The skip is the identity when shapes agree, else (ResNet-D style) a 1x3x3 average pool when
+    strided, then a 1x1x1 conv + BN.
+    """
+
+    def __init__(self, geometry, spec, drop_rate: float = 0.0, kernel_regularizer=None, **kwargs):
+        super().__init__(name=geometry.name, **kwargs)
+        layer = geometry.spec
+        factorized = spec.conv_type != "3d"
+        prefix = f"state_{geometry.name}"
+        common = dict(kernel_regularizer=kernel_regularizer)
+        self.expansion = ConvUnit(layer.expand, activation=spec.activation, name="expansion", **common)
+        self.feature = ConvUnit(None, layer.kernel, layer.stride, depthwise=True, factorized=factorized,
+                                causal=spec.causal, activation=spec.activation, state_prefix=prefix,
+                                name="feature", **common)
+        self.se = None if spec.se_type == "none" else SqueezeExcitation(
+            spec.se_type, geometry.se_hidden, spec.activation, spec.gating_activation, spec.causal,
+            spec.positional_encoding, prefix, name="se", **common)
+        self.projection = ConvUnit(geometry.out_channels, name="projection", **common)
+        self.rezero = Scale(name="rezero")
+        self.drop_rate = drop_rate
+        self.downsample = geometry.downsample
+        self.skip = (ConvUnit(geometry.out_channels, name="skip_projection", **common)
+                     if geometry.projection_skip else None)
+        if drop_rate:
+            self.seed_generator = keras.random.SeedGenerator(geometry.number)
+
+    def _drop_path(self, x, training):
+        if not (training and self.drop_rate):
+            return x
+        keep = 1.0 - self.drop_rate
+        shape = tf.concat([tf.shape(x)[:1], tf.ones([tf.rank(x) - 1], tf.int32)], 0)
+        mask = tf.floor(keep + keras.random.uniform(shape, seed=self.seed_generator, dtype=x.dtype))
+        return x / keep * mask
+
+    def _skip(self, x, training):
+        if self.skip is None:
+            return x
+        if self.downsample:
+            shape = tf.shape(x)
+            pooled = tf.nn.avg_pool2d(tf.reshape(x, [-1, shape[2], shape[3], x.shape[-1]]), 3, 2, "SAME")
+            pooled_shape = tf.shape(pooled)
+            x = tf.reshape(pooled, [shape[0], shape[1], pooled_shape[1], pooled_shape[2], x.shape[-1]])
+        return self.skip(x, training=training)[0]
+
+    def call(self, inputs, states: Mapping[str, tf.Tensor] | None = None, training=None):
+        states = states or {}
+        x, _ = self.expansion(inputs, training=training)
+        x, new_states = self.feature(x, states, training=training)
+        if self.se is not None:
+            x, se_states = self.se(x, states)
+            new_states.update(se_states)
+        x, _ = self.projection(x, training=training)
+        x = self._drop_path(self.rezero(x), training)
+        return x + self._skip(inputs, training), new_states
+
+
+class Head(keras.layers.Layer):
+    """1x1x1 projection + BN + activation, then the mean over every frame seen (state 'state_head')."""
+
+    def __init__(self, project_filters: int, activation: str, kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.project = ConvUnit(project_filters, activation=activation, kernel_regularizer=kernel_regularizer,
+                                name="project")
+        self.pool = CumulativeAveragePool(causal=False, state_prefix="state_head", name="pool")
+
+    def call(self, x, states: Mapping[str, tf.Tensor] | None = None, training=None):
+        x, _ = self.project(x, training=training)
+        return self.pool(x, states)
+
+
+class Classifier(keras.layers.Layer):
+    """Pooled features -> dense `head_filters` + activation -> dropout -> logits (float32)."""
+
+    def __init__(self, head_filters: int, num_classes: int, activation: str, dropout_rate: float,
+                 kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = Pointwise(head_filters, use_bias=True, kernel_regularizer=kernel_regularizer, name="head")
+        self.activation_fn = get_activation(activation)
+        self.dropout = keras.layers.Dropout(dropout_rate) if dropout_rate else None
+        self.logits = Pointwise(num_classes, use_bias=True, name="classifier",
+                                kernel_initializer=keras.initializers.RandomNormal(stddev=0.01))
+
+    def call(self, pooled, training=None):
+        x = self.activation_fn(self.hidden(pooled))
+        if self.dropout is not None:
+            x = self.dropout(x, training=training)
+        return tf.cast(tf.squeeze(self.logits(x), axis=[1, 2, 3]), tf.float32)

@@ -1,0 +1,103 @@
+"""The official MoViNet family (Model Garden `BLOCK_SPECS`) as data, base and stream variants.
+
+Numbers are copied from the released code so that checkpoints load and costs match; see
+shared/docs/movinet_spec.md section 1. A block row is (base width, expansion widths, kernels);
+the first layer of every block strides spatially except block 4, exactly as released.
+"""
+from __future__ import annotations
+
+from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec
+
+__all__ = ["preset", "PRESET_NAMES", "STREAM_POSITIONAL_ENCODING"]
+
+K13, K15, K33, K53 = (1, 3, 3), (1, 5, 5), (3, 3, 3), (5, 3, 3)
+
+# name: (stem width, [(block width, expansions, kernels)] * 5, (project, head) widths)
+_TABLE = {
+    "a0": (8, [(8, (24,), (K15,)),
+               (32, (80, 80, 80), (K33, K33, K33)),
+               (56, (184, 112, 184), (K53, K33, K33)),
+               (56, (184, 184, 184, 184), (K53, K33, K33, K33)),
+               (104, (384, 280, 280, 344), (K53, K15, K15, K15))], (480, 2048)),
+    "a1": (16, [(16, (40, 40), (K15, K33)),
+                (40, (96, 120, 96, 96), (K33,) * 4),
+                (64, (216, 128, 216, 168, 216), (K53,) + (K33,) * 4),
+                (64, (216, 216, 216, 128, 128, 216), (K53, K33, K33, K33, K15, K33)),
+                (136, (456, 360, 360, 360, 456, 456, 544), (K53, K15, K15, K15, K15, K33, K13))],
+           (600, 2048)),
+    "a2": (16, [(16, (40, 40, 64), (K15, K33, K33)),
+                (40, (96, 120, 96, 96, 120), (K33,) * 5),
+                (72, (240, 160, 240, 192, 240), (K53,) + (K33,) * 4),
+                (72, (240, 240, 240, 240, 144, 240), (K53, K33, K33, K33, K15, K33)),
+                (144, (480, 384, 384, 480, 480, 480, 576), (K53, K15, K15, K15, K15, K33, K13))],
+           (640, 2048)),
+    "a3": (16, [(16, (40, 40, 64, 40), (K15, K33, K33, K33)),
+                (48, (112, 144, 112, 112, 144, 144), (K33, K33, K33, K15, K33, K33)),
+                (80, (240, 152, 240, 192, 240), (K53,) + (K33,) * 4),
+                (88, (264, 264, 264, 264, 160, 264, 264, 264), (K53, K33, K33, K33, K15, K33, K33, K33)),
+                (168, (560, 448, 448, 560, 560, 560, 448, 448, 560, 672),
+                 (K53, K15, K15, K15, K15, K33, K15, K15, K33, K13))], (744, 2048)),
+    "a4": (24, [(24, (64, 64, 96, 64, 96, 64), (K15,) + (K33,) * 5),
+                (56, (168, 168, 136, 136, 168, 168, 168, 136, 136), (K33,) * 7 + (K15, K33)),
+                (96, (320, 160, 320, 192, 320, 160, 320, 256, 320), (K53,) + (K33,) * 8),
+                (96, (320, 320, 320, 320, 192, 320, 320, 192, 320, 320),
+                 (K53, K33, K33, K33, K15, K33, K33, K33, K33, K33)),
+                (192, (640, 512, 512, 640, 640, 640, 512, 512, 640, 768, 640, 640, 768),
+                 (K53, K15, K15, K15, K15, K33, K15, K15, K15, K15, K15, K33, K33))], (856, 2048)),
+    "a5": (24, [(24, (64, 64, 96, 64, 96, 64), (K15, K15, K33, K33, K33, K33)),
+                (64, (192, 152, 152, 152, 192, 192, 192, 152, 152, 192, 192), (K53,) + (K33,) * 10),
+                (112, (376, 224, 376, 376, 296, 376, 224, 376, 376, 296, 376, 376, 376),
+                 (K53,) + (K33,) * 12),
+                (120, (376, 376, 376, 376, 224, 376, 376, 224, 376, 376, 376),
+                 (K53, K33, K33, K33, K15, K33, K33, K33, K33, K33, K33)),
+                (224, (744, 744, 600, 600, 744, 744, 744, 896, 600, 600, 896, 744, 744, 896, 600, 600, 744, 744),
+                 (K53, K33, K15, K15, K15, K15, K33, K15, K15, K15, K15, K15, K33, K15, K15, K15, K15, K33))],
+           (992, 2048)),
+    "t0": (8, [(8, (16,), (K15,)),
+               (32, (72, 72), (K33, K15)),
+               (56, (112, 112, 112), (K53, K15, K33)),
+               (56, (184, 184, 184, 184), (K53, K15, K33, K33)),
+               (104, (344, 344, 344, 344), (K53, K15, K15, K33))], (240, 1024)),
+}
+
+# Paper evaluation inputs (frames, resolution, frame stride): README / TF Hub / Model Garden YAMLs.
+_INPUTS = {"a0": (50, 172, 5), "a1": (50, 172, 5), "a2": (50, 224, 5), "a3": (120, 256, 2),
+           "a4": (80, 290, 3), "a5": (120, 320, 2), "t0": (25, 160, 10)}
+
+# The official stream models add a positional encoding in SE for the larger models only.
+STREAM_POSITIONAL_ENCODING = ("a3", "a4", "a5")
+PRESET_NAMES = tuple(_TABLE)
+
+_NO_STRIDE_BLOCK = 3  # code block3 (paper block 5) keeps its resolution
+
+
+def _blocks(rows) -> tuple[BlockSpec, ...]:
+    blocks = []
+    for b, (filters, expands, kernels) in enumerate(rows):
+        first_stride = (1, 1, 1) if b == _NO_STRIDE_BLOCK else (1, 2, 2)
+        layers = tuple(LayerSpec(expand=e, kernel=k, stride=first_stride if i == 0 else (1, 1, 1))
+                       for i, (e, k) in enumerate(zip(expands, kernels, strict=True)))
+        blocks.append(BlockSpec(filters=filters, layers=layers))
+    return tuple(blocks)
+
+
+def preset(name: str, stream: bool = False) -> ArchSpec:
+    """Official MoViNet `name` (a0..a5, t0): Base by default, Stream with `stream=True`.
+
+    Stream is the official inference configuration: causal, (2+1)D convolutions, 2plus3d SE,
+    hard swish / hard sigmoid, and positional encoding for a3-a5. The classifier head keeps
+    swish, as the official `MovinetClassifier` default does.
+    """
+    key = name.lower()
+    if key not in _TABLE:
+        raise SpecError(f"preset: unknown preset {name!r} (known: {', '.join(PRESET_NAMES)})")
+    stem, rows, (project, head) = _TABLE[key]
+    frames, resolution, stride = _INPUTS[key]
+    common = dict(stem=StemSpec(filters=stem), blocks=_blocks(rows),
+                  head=HeadSpec(project_filters=project, head_filters=head),
+                  input=InputSpec(frames=frames, resolution=resolution, frame_stride=stride))
+    if not stream:
+        return ArchSpec(name=key, **common)
+    return ArchSpec(name=f"{key}_stream", conv_type="2plus1d", se_type="2plus3d", activation="hard_swish",
+                    gating_activation="hard_sigmoid", causal=True,
+                    positional_encoding=key in STREAM_POSITIONAL_ENCODING, **common)
