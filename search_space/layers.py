@@ -348,6 +348,7 @@ class Bottleneck(keras.layers.Layer):
         self.rezero = Scale(name="rezero")
         self.drop_rate = drop_rate
         self.downsample = geometry.downsample
+        self.skip_stride = layer.stride
         self.skip = (ConvUnit(geometry.out_channels, name="skip_projection", **common)
                      if geometry.projection_skip else None)
         if drop_rate:
@@ -365,10 +366,8 @@ class Bottleneck(keras.layers.Layer):
         if self.skip is None:
             return x
         if self.downsample:
-            shape = tf.shape(x)
-            pooled = tf.nn.avg_pool2d(tf.reshape(x, [-1, shape[2], shape[3], x.shape[-1]]), 3, 2, "SAME")
-            pooled_shape = tf.shape(pooled)
-            x = tf.reshape(pooled, [shape[0], shape[1], pooled_shape[1], pooled_shape[2], x.shape[-1]])
+            window = [1, 1] + [3 if s > 1 else 1 for s in self.skip_stride[1:]] + [1]
+            x = tf.nn.avg_pool3d(x, window, [1, *self.skip_stride, 1], "SAME")
         return self.skip(x, training=training)[0]
 
     def call(self, inputs, states: Mapping[str, tf.Tensor] | None = None, training=None):
