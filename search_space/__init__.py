@@ -1,9 +1,12 @@
 """What a MoViNet architecture is: specs, presets, the builder, costs and official checkpoints."""
 from .builder import MoViNet, build_model
-from .presets import PRESET_NAMES, preset
+from .checkpoint import CheckpointMismatchError, load_official_checkpoint
+from .flops import Cost, count_flops
+from .presets import PRESET_NAMES, load_arch, preset, streaming_variant
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec
 
 __all__ = [
     "ArchSpec", "BlockSpec", "HeadSpec", "InputSpec", "LayerSpec", "StemSpec", "SpecError",
-    "MoViNet", "build_model", "preset", "PRESET_NAMES",
+    "MoViNet", "build_model", "preset", "load_arch", "streaming_variant", "PRESET_NAMES",
+    "Cost", "count_flops", "CheckpointMismatchError", "load_official_checkpoint",
 ]

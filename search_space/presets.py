@@ -6,9 +6,11 @@ the first layer of every block strides spatially except block 4, exactly as rele
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec
 
-__all__ = ["preset", "PRESET_NAMES", "STREAM_POSITIONAL_ENCODING"]
+__all__ = ["preset", "load_arch", "streaming_variant", "PRESET_NAMES", "STREAM_POSITIONAL_ENCODING"]
 
 K13, K15, K33, K53 = (1, 3, 3), (1, 5, 5), (3, 3, 3), (5, 3, 3)
 
@@ -81,23 +83,42 @@ def _blocks(rows) -> tuple[BlockSpec, ...]:
     return tuple(blocks)
 
 
-def preset(name: str, stream: bool = False) -> ArchSpec:
-    """Official MoViNet `name` (a0..a5, t0): Base by default, Stream with `stream=True`.
+def streaming_variant(spec: ArchSpec, positional_encoding: bool | None = None) -> ArchSpec:
+    """The official Stream recipe applied to any spec.
 
-    Stream is the official inference configuration: causal, (2+1)D convolutions, 2plus3d SE,
-    hard swish / hard sigmoid, and positional encoding for a3-a5. The classifier head keeps
-    swish, as the official `MovinetClassifier` default does.
+    Causal, (2+1)D convolutions, 2plus3d SE, hard swish / hard sigmoid; positional encoding as
+    given (default: keep the spec's). The classifier head keeps its activation, as the official
+    `MovinetClassifier` default (swish) does. Temporal strides are dropped, since a stream
+    produces one output per input frame.
     """
+    if spec.causal:
+        return spec
+    blocks = tuple(BlockSpec(b.filters, tuple(LayerSpec(l.expand, l.kernel, (1, *l.stride[1:])) for l in b.layers))
+                   for b in spec.blocks)
+    stem = StemSpec(spec.stem.filters, spec.stem.kernel, (1, *spec.stem.stride[1:]))
+    return spec.replace(name=f"{spec.name}_stream", stem=stem, blocks=blocks, conv_type="2plus1d",
+                        se_type="2plus3d", activation="hard_swish", gating_activation="hard_sigmoid",
+                        causal=True,
+                        positional_encoding=spec.positional_encoding if positional_encoding is None
+                        else positional_encoding)
+
+
+def preset(name: str, stream: bool = False) -> ArchSpec:
+    """Official MoViNet `name` (a0..a5, t0): Base by default, Stream with `stream=True`."""
     key = name.lower()
     if key not in _TABLE:
         raise SpecError(f"preset: unknown preset {name!r} (known: {', '.join(PRESET_NAMES)})")
     stem, rows, (project, head) = _TABLE[key]
     frames, resolution, stride = _INPUTS[key]
-    common = dict(stem=StemSpec(filters=stem), blocks=_blocks(rows),
-                  head=HeadSpec(project_filters=project, head_filters=head),
-                  input=InputSpec(frames=frames, resolution=resolution, frame_stride=stride))
-    if not stream:
-        return ArchSpec(name=key, **common)
-    return ArchSpec(name=f"{key}_stream", conv_type="2plus1d", se_type="2plus3d", activation="hard_swish",
-                    gating_activation="hard_sigmoid", causal=True,
-                    positional_encoding=key in STREAM_POSITIONAL_ENCODING, **common)
+    base = ArchSpec(name=key, stem=StemSpec(filters=stem), blocks=_blocks(rows),
+                    head=HeadSpec(project_filters=project, head_filters=head),
+                    input=InputSpec(frames=frames, resolution=resolution, frame_stride=stride))
+    return streaming_variant(base, key in STREAM_POSITIONAL_ENCODING) if stream else base
+
+
+def load_arch(arch: str, stream: bool = False) -> ArchSpec:
+    """A preset name (a0..a5, t0) or a spec YAML path, optionally as its streaming variant."""
+    if arch.endswith((".yaml", ".yml")) or Path(arch).is_file():
+        spec = ArchSpec.from_yaml(Path(arch))
+        return streaming_variant(spec) if stream else spec
+    return preset(arch, stream)

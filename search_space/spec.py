@@ -230,18 +230,22 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
 def _fields(cls: type, data: Any, where: str) -> dict[str, Any]:
     if not isinstance(data, Mapping):
-        raise SpecError(f"{where}: expected a mapping, got {type(data).__name__} {data!r}")
+        raise SpecError(f"{where or 'spec'}: expected a mapping, got {type(data).__name__} {data!r}")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise SpecError(f"{where}.{unknown[0]}: unknown field (expected one of {', '.join(sorted(known))})")
+        raise SpecError(f"{_join(where, unknown[0])}: unknown field (expected one of {', '.join(sorted(known))})")
     required = {f.name for f in dataclasses.fields(cls)
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
     missing = sorted(required - set(data))
     if missing:
-        raise SpecError(f"{where}.{missing[0]}: missing required field")
+        raise SpecError(f"{_join(where, missing[0])}: missing required field")
     return dict(data)
 
 
@@ -307,7 +311,7 @@ def _parse_simple(cls: type, data: Any, where: str, ints: Sequence[str], strs: S
 
 
 def _parse_arch(data: Mapping[str, Any]) -> ArchSpec:
-    d = _fields(ArchSpec, data, "spec")
+    d = _fields(ArchSpec, data, "")
     blocks = _list(d["blocks"], "blocks")
     kwargs: dict[str, Any] = {
         "name": _str(d["name"], "name"),

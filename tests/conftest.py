@@ -1,0 +1,71 @@
+"""Shared test helpers: fixture locations, random weights, random valid specs."""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("MOVINET_SHARED", REPO.parent / "shared"))
+OFFICIAL = SHARED / "fixtures" / "official"
+REFERENCE = SHARED / "reference"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long end-to-end tests (CI runs their short versions)")
+
+
+@pytest.fixture(scope="session")
+def official_dir() -> Path:
+    if not OFFICIAL.is_dir():
+        pytest.skip(f"official fixtures not found at {OFFICIAL} (set MOVINET_SHARED)")
+    return OFFICIAL
+
+
+def randomize_weights(model, seed: int = 0) -> None:
+    """Random, non-degenerate weights everywhere (ReZero scales start at 0, which hides bugs)."""
+    rng = np.random.default_rng(seed)
+    for variable in model.weights:
+        shape = tuple(variable.shape)
+        if "moving_variance" in variable.path:
+            value = rng.uniform(0.5, 1.5, shape)
+        else:
+            fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+            value = rng.normal(0.0, 1.0 / np.sqrt(max(fan_in, 1)), shape)
+            if not shape:
+                value = rng.uniform(0.3, 1.0)
+        variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
+def random_spec(seed: int, causal: bool | None = None):
+    """A random valid spec across conv types, SE types, kernels, strides and widths."""
+    from search_space import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec
+
+    rnd = random.Random(seed)
+    causal = rnd.random() < 0.5 if causal is None else causal
+    kernels = [(1, 3, 3), (1, 5, 5), (1, 7, 7), (3, 3, 3), (5, 3, 3), (5, 1, 1), (7, 1, 1), (3, 1, 1)]
+    se_type = rnd.choice(["3d", "2d", "2plus3d", "none"])
+    blocks = []
+    for b in range(5):
+        filters = rnd.choice([8, 16, 24, 32])
+        layers = []
+        for i in range(rnd.randint(1, 3)):
+            stride = (1, 1, 1)
+            if i == 0 and b != 3:
+                stride = (1 if causal else rnd.choice([1, 2]), rnd.choice([1, 2]), rnd.choice([1, 2]))
+                stride = (stride[0], stride[1], stride[1])
+            layers.append(LayerSpec(expand=filters * rnd.choice([1, 2, 3]), kernel=rnd.choice(kernels), stride=stride))
+        blocks.append(BlockSpec(filters=filters, layers=tuple(layers)))
+    return ArchSpec(
+        name=f"random{seed}", stem=StemSpec(filters=rnd.choice([8, 16]), kernel=rnd.choice([(1, 3, 3), (3, 3, 3)]),
+                                            stride=(1, 2, 2)),
+        blocks=tuple(blocks), head=HeadSpec(project_filters=rnd.choice([32, 64]), head_filters=rnd.choice([64, 128])),
+        conv_type=rnd.choice(["3d", "2plus1d", "3d_2plus1d"]), se_type=se_type,
+        activation=rnd.choice(["swish", "hard_swish", "relu"]),
+        gating_activation=rnd.choice(["sigmoid", "hard_sigmoid"]), causal=causal,
+        positional_encoding=causal and se_type != "none" and rnd.random() < 0.5, input=InputSpec(frames=16, resolution=64, frame_stride=2))
