@@ -10,6 +10,7 @@ a missing or corrupt video is skipped with one warning naming it, and counted in
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import logging
 import math
@@ -55,8 +56,8 @@ class ClipConfig:
         return self.min_resize or int(round(self.resolution * 8 / 7))
 
 
-def _shuffle_seed(seed: int, epoch) -> tf.Tensor:
-    return tf.cast(seed, tf.int64) * 100_003 + tf.cast(epoch, tf.int64)
+def _shuffle_seed(seed: int, epoch: int) -> int:
+    return seed * 100_003 + epoch
 
 
 def _element_seed(seed: int, epoch, index) -> tf.Tensor:
@@ -140,8 +141,8 @@ class ClipSource(abc.ABC):
     def epochs(self, training: bool, batch_size: int, first_epoch: int, last_epoch: int, seed: int = 0,
                drop_remainder: bool = True) -> tf.data.Dataset:
         """Epochs first..last-1 back to back (for `fit(initial_epoch=first, steps_per_epoch=...)`)."""
-        return tf.data.Dataset.range(first_epoch, last_epoch).flat_map(
-            lambda e: self.dataset(training, batch_size, seed, e, drop_remainder))
+        parts = [self.dataset(training, batch_size, seed, e, drop_remainder) for e in range(first_epoch, last_epoch)]
+        return functools.reduce(tf.data.Dataset.concatenate, parts)
 
 
 class VideoSource(ClipSource):

@@ -161,7 +161,9 @@ def generate_clip(config: SyntheticConfig, label: int, index: int) -> np.ndarray
         paint(start[0] + velocity[0] * t, start[1] + velocity[1] * t, int(rng.integers(0, 3)),
               rng.uniform(0.04, 0.08) * size, 0.0, rng.uniform(0, 1, 3), np.ones(frames, bool))
     radius = rng.uniform(0.09, 0.14) * size * (1.2 - 0.4 * difficulty)
-    colour = rng.uniform(0, 1, 3)
+    # Easy clips give the actor the background's complementary colour; hard ones any colour.
+    complement = 1.0 - background.mean(axis=(0, 1))
+    colour = (1 - difficulty) * np.round(complement) + difficulty * rng.uniform(0, 1, 3)
     if CLASS_NAMES[label].startswith("flash"):
         for (x, y), visible in _flashes(label, rng, t, frames, size):
             paint(np.full(frames, x), np.full(frames, y), 1, radius, 0.0, colour, visible)

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 import keras
 import tensorflow as tf
 
-from .layers import Bottleneck, Classifier, ConvUnit, Head, States
+from .layers import BN_MOMENTUM, Bottleneck, Classifier, ConvUnit, Head, States
 from .spec import ArchSpec, SpecError
 from .states import zero_states
 from .walk import walk
@@ -27,7 +27,8 @@ class MoViNet(keras.Model):
     """
 
     def __init__(self, spec: ArchSpec | Mapping[str, Any], num_classes: int = 600, dropout_rate: float = 0.2,
-                 stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0, **kwargs):
+                 stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0, bn_momentum: float = BN_MOMENTUM,
+                 **kwargs):
         super().__init__(name=kwargs.pop("name", None) or f"movinet_{getattr(spec, 'name', 'spec')}", **kwargs)
         spec = spec if isinstance(spec, ArchSpec) else ArchSpec.from_dict(spec)
         self.spec = spec
@@ -35,16 +36,20 @@ class MoViNet(keras.Model):
         self.dropout_rate = dropout_rate
         self.stochastic_depth_rate = stochastic_depth_rate
         self.weight_decay = weight_decay
+        self.bn_momentum = bn_momentum
         regularizer = keras.regularizers.L2(weight_decay) if weight_decay else None
         geometry = walk(spec)
         total = len(geometry.layers)
         self.stem = ConvUnit(spec.stem.filters, spec.stem.kernel, spec.stem.stride,
                              factorized=spec.conv_type != "3d", causal=spec.causal, activation=spec.activation,
-                             state_prefix="state_stem", kernel_regularizer=regularizer, name="stem")
+                             state_prefix="state_stem", kernel_regularizer=regularizer, bn_momentum=bn_momentum,
+                             name="stem")
         # Stochastic depth grows linearly with depth (official: rate * layer_number / num_layers).
         self.bottlenecks = [Bottleneck(g, spec, drop_rate=stochastic_depth_rate * g.number / total,
-                                       kernel_regularizer=regularizer) for g in geometry.layers]
-        self.head = Head(spec.head.project_filters, spec.activation, kernel_regularizer=regularizer, name="head")
+                                       kernel_regularizer=regularizer, bn_momentum=bn_momentum)
+                            for g in geometry.layers]
+        self.head = Head(spec.head.project_filters, spec.activation, kernel_regularizer=regularizer,
+                         bn_momentum=bn_momentum, name="head")
         self.classifier = Classifier(spec.head.head_filters, num_classes, spec.head.activation, dropout_rate,
                                      kernel_regularizer=regularizer, name="classifier")
 
@@ -77,11 +82,13 @@ class MoViNet(keras.Model):
     def get_config(self) -> dict[str, Any]:
         return {"spec": self.spec.to_dict(), "num_classes": self.num_classes, "dropout_rate": self.dropout_rate,
                 "stochastic_depth_rate": self.stochastic_depth_rate, "weight_decay": self.weight_decay,
+                "bn_momentum": self.bn_momentum,
                 "name": self.name}
 
 
 def build_model(spec: ArchSpec, num_classes: int = 600, dropout_rate: float = 0.2,
-                stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0) -> MoViNet:
+                stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0,
+                bn_momentum: float = BN_MOMENTUM) -> MoViNet:
     """Builds (and creates the weights of) the model for `spec`.
 
     Args:
@@ -90,10 +97,12 @@ def build_model(spec: ArchSpec, num_classes: int = 600, dropout_rate: float = 0.
       dropout_rate: dropout before the classifier (official 0.2 for a0, 0.5 for larger models).
       stochastic_depth_rate: drop-path rate of the last layer, linear in depth (official 0.2).
       weight_decay: L2 factor on conv kernels (Keras scale; official recipe 1.5e-5).
+      bn_momentum: batch-norm moving-average momentum (official 0.99; short proxy runs need
+        ~0.9 for the moving statistics to catch up within a few hundred steps).
     """
     if not isinstance(spec, ArchSpec):
         raise SpecError(f"build_model: expected an ArchSpec, got {type(spec).__name__}")
-    model = MoViNet(spec, num_classes, dropout_rate, stochastic_depth_rate, weight_decay)
+    model = MoViNet(spec, num_classes, dropout_rate, stochastic_depth_rate, weight_decay, bn_momentum)
     # Weights do not depend on the input size ('same' padding accepts any), so a tiny clip
     # creates them all.
     model(tf.zeros([1, 1, 8, 8, 3]))

@@ -30,8 +30,8 @@ BN_MOMENTUM = 0.99
 BN_EPSILON = 1e-3
 
 
-def _batch_norm(name: str) -> keras.layers.BatchNormalization:
-    return keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)
+def _batch_norm(name: str, momentum: float) -> keras.layers.BatchNormalization:
+    return keras.layers.BatchNormalization(momentum=momentum, epsilon=BN_EPSILON, name=name)
 
 
 def _fan_in_he_normal(fan_in: int) -> keras.initializers.Initializer:
@@ -160,7 +160,8 @@ class ConvUnit(keras.layers.Layer):
     def __init__(self, filters: int | None, kernel: tuple = (1, 1, 1), stride: tuple = (1, 1, 1),
                  depthwise: bool = False, factorized: bool = False, causal: bool = False,
                  activation: str | None = None, use_bn: bool = True, use_bias: bool = False,
-                 state_prefix: str = "", kernel_regularizer=None, kernel_initializer=None, **kwargs):
+                 state_prefix: str = "", kernel_regularizer=None, kernel_initializer=None,
+                 bn_momentum: float = BN_MOMENTUM, **kwargs):
         super().__init__(**kwargs)
         kt, kh, kw = kernel
         self.pointwise = kernel == (1, 1, 1) and stride == (1, 1, 1) and not depthwise
@@ -178,11 +179,11 @@ class ConvUnit(keras.layers.Layer):
                                            kernel_regularizer, name="conv")
             self.temporal = SpatioTemporalConv(filters, (kt, 1, 1), (stride[0], 1, 1), depthwise, padding,
                                                kernel_regularizer, name="conv_temporal")
-            self.bn_temporal = _batch_norm("bn_temporal") if use_bn else None
+            self.bn_temporal = _batch_norm("bn_temporal", bn_momentum) if use_bn else None
         else:
             self.conv = SpatioTemporalConv(filters, kernel, stride, depthwise, padding, kernel_regularizer,
                                            name="conv")
-        self.bn = _batch_norm("bn") if use_bn else None
+        self.bn = _batch_norm("bn", bn_momentum) if use_bn else None
 
     def _post(self, x, bn, training):
         if bn is not None:
@@ -331,25 +332,27 @@ class Bottleneck(keras.layers.Layer):
     strided, then a 1x1x1 conv + BN.
     """
 
-    def __init__(self, geometry, spec, drop_rate: float = 0.0, kernel_regularizer=None, **kwargs):
+    def __init__(self, geometry, spec, drop_rate: float = 0.0, kernel_regularizer=None,
+                 bn_momentum: float = BN_MOMENTUM, **kwargs):
         super().__init__(name=geometry.name, **kwargs)
         layer = geometry.spec
         factorized = spec.conv_type != "3d"
         prefix = f"state_{geometry.name}"
         common = dict(kernel_regularizer=kernel_regularizer)
-        self.expansion = ConvUnit(layer.expand, activation=spec.activation, name="expansion", **common)
+        norm = dict(common, bn_momentum=bn_momentum)
+        self.expansion = ConvUnit(layer.expand, activation=spec.activation, name="expansion", **norm)
         self.feature = ConvUnit(None, layer.kernel, layer.stride, depthwise=True, factorized=factorized,
                                 causal=spec.causal, activation=spec.activation, state_prefix=prefix,
-                                name="feature", **common)
+                                name="feature", **norm)
         self.se = None if spec.se_type == "none" else SqueezeExcitation(
             spec.se_type, geometry.se_hidden, spec.activation, spec.gating_activation, spec.causal,
             spec.positional_encoding, prefix, name="se", **common)
-        self.projection = ConvUnit(geometry.out_channels, name="projection", **common)
+        self.projection = ConvUnit(geometry.out_channels, name="projection", **norm)
         self.rezero = Scale(name="rezero")
         self.drop_rate = drop_rate
         self.downsample = geometry.downsample
         self.skip_stride = layer.stride
-        self.skip = (ConvUnit(geometry.out_channels, name="skip_projection", **common)
+        self.skip = (ConvUnit(geometry.out_channels, name="skip_projection", **norm)
                      if geometry.projection_skip else None)
         if drop_rate:
             self.seed_generator = keras.random.SeedGenerator(geometry.number)
@@ -385,10 +388,11 @@ class Bottleneck(keras.layers.Layer):
 class Head(keras.layers.Layer):
     """1x1x1 projection + BN + activation, then the mean over every frame seen (state 'state_head')."""
 
-    def __init__(self, project_filters: int, activation: str, kernel_regularizer=None, **kwargs):
+    def __init__(self, project_filters: int, activation: str, kernel_regularizer=None,
+                 bn_momentum: float = BN_MOMENTUM, **kwargs):
         super().__init__(**kwargs)
         self.project = ConvUnit(project_filters, activation=activation, kernel_regularizer=kernel_regularizer,
-                                name="project")
+                                bn_momentum=bn_momentum, name="project")
         self.pool = CumulativeAveragePool(causal=False, state_prefix="state_head", name="pool")
 
     def call(self, x, states: Mapping[str, tf.Tensor] | None = None, training=None):

@@ -1,0 +1,146 @@
+"""Cheap proxy training: how a search trial scores one architecture.
+
+`train_proxy` trains a spec for a few epochs on a (sub)set of the data at a small clip shape
+with Keras `fit`, and returns held-out top-1/top-5, loss, measured training throughput, wall
+time and the spec's GFLOPs. A loss that goes NaN or an out-of-memory error ends the trial with
+status 'nan' or 'oom' instead of raising, so one bad architecture never stops a search.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+from search_space import ArchSpec, build_model, count_flops
+
+from .pipeline import ClipSource
+from .recipe import Recipe, make_loss, make_metrics, make_optimizer, one_hot
+
+__all__ = ["ProxyConfig", "TrialResult", "train_proxy", "PROXY_RECIPE"]
+
+Reporter = Callable[[dict], None]
+
+# A few hundred steps instead of 240 epochs: a higher rate, faster batch-norm statistics, no
+# regularisation beyond light dropout (short runs underfit rather than overfit).
+PROXY_RECIPE = Recipe(learning_rate=4.0, warmup_epochs=0.5, weight_decay=0.0, dropout_rate=0.1,
+                      stochastic_depth_rate=0.0, bn_momentum=0.9, mixed_precision="off")
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """The proxy task: clip shape, data fraction, and a short schedule.
+
+    `class_fraction` keeps the first classes, `clip_fraction` the first clips of each epoch;
+    `steps_per_epoch` (if set) caps an epoch's batches.
+    """
+
+    frames: int = 8
+    resolution: int = 32
+    class_fraction: float = 1.0
+    clip_fraction: float = 1.0
+    epochs: int = 6
+    steps_per_epoch: int | None = None
+    batch_size: int = 16
+    seed: int = 0
+    recipe: Recipe = field(default_factory=lambda: PROXY_RECIPE)
+
+
+@dataclass
+class TrialResult:
+    """Outcome of one proxy trial; `status` is 'ok', 'nan', 'oom' or 'error'."""
+
+    status: str
+    top1: float = float("nan")
+    top5: float = float("nan")
+    loss: float = float("nan")
+    train_clips_per_s: float = float("nan")
+    wall_time_s: float = 0.0
+    gflops: float = float("nan")
+    params: int = 0
+    epochs: int = 0
+    error: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class _Progress(keras.callbacks.Callback):
+    """Times the training phase of each epoch and forwards per-epoch metrics to `report`."""
+
+    def __init__(self, report: Reporter | None, clips_per_step: int):
+        super().__init__()
+        self.report = report
+        self.clips_per_step = clips_per_step
+        self.train_seconds = 0.0
+        self.train_clips = 0
+        self.epochs = 0
+        self.last: dict = {}
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.train_clips += self.clips_per_step
+
+    def on_test_begin(self, logs=None):
+        self.train_seconds += time.perf_counter() - self._start
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.epochs = epoch + 1
+        self.last = {"epoch": self.epochs, "top1": float(logs.get("val_top1", math.nan)),
+                     "top5": float(logs.get("val_top5", math.nan)), "loss": float(logs.get("val_loss", math.nan)),
+                     "train_loss": float(logs.get("loss", math.nan)),
+                     "train_clips_per_s": self.train_clips / max(self.train_seconds, 1e-9)}
+        if not math.isfinite(self.last["train_loss"]):
+            self.model.stop_training = True
+        elif self.report is not None:
+            self.report(dict(self.last))
+
+
+def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes: int, epoch=0):
+    ds = source.dataset(training, proxy.batch_size, seed=proxy.seed, epoch=epoch).unbatch()
+    if num_classes < source.num_classes:
+        ds = ds.filter(lambda clip, label: label < num_classes)
+    if training and proxy.clip_fraction < 1.0:
+        ds = ds.take(max(proxy.batch_size, int(len(source) * proxy.clip_fraction)))
+    return ds.batch(proxy.batch_size, drop_remainder=training).map(one_hot(num_classes)).prefetch(tf.data.AUTOTUNE)
+
+
+def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
+                report: Reporter | None = None) -> TrialResult:
+    """Trains `spec` on the proxy task and evaluates it on `val`; never raises for NaN or OOM."""
+    start = time.perf_counter()
+    num_classes = max(2, int(round(train.num_classes * proxy.class_fraction)))
+    cost = count_flops(spec, proxy.frames, proxy.resolution, num_classes)
+    result = TrialResult(status="ok", gflops=cost.gflops, params=cost.params)
+    keras.utils.set_random_seed(proxy.seed)
+    try:
+        recipe = proxy.recipe
+        model = build_model(spec, num_classes, recipe.dropout_rate, recipe.stochastic_depth_rate, recipe.weight_decay,
+                            recipe.bn_momentum)
+        train_ds = functools.reduce(tf.data.Dataset.concatenate,
+                                    [_subset(train, proxy, True, num_classes, e) for e in range(proxy.epochs)])
+        steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
+                                                    * min(1.0, num_classes / train.num_classes)) // proxy.batch_size)
+        model.compile(optimizer=make_optimizer(recipe, proxy.batch_size, steps, proxy.epochs),
+                      loss=make_loss(recipe), metrics=make_metrics())
+        progress = _Progress(report, proxy.batch_size)
+        model.fit(train_ds.repeat(), epochs=proxy.epochs, steps_per_epoch=steps,
+                  validation_data=_subset(val, proxy, False, num_classes), callbacks=[progress], verbose=0)
+        result.epochs = progress.epochs
+        result.train_clips_per_s = progress.last.get("train_clips_per_s", math.nan)
+        if not math.isfinite(progress.last.get("train_loss", math.nan)):
+            result.status, result.error = "nan", f"training loss became NaN in epoch {progress.epochs}"
+        else:
+            result.top1, result.top5, result.loss = (progress.last[k] for k in ("top1", "top5", "loss"))
+    except (tf.errors.ResourceExhaustedError, MemoryError) as err:
+        result.status, result.error = "oom", f"out of memory: {str(err).splitlines()[0][:200]}"
+    result.wall_time_s = time.perf_counter() - start
+    return result
