@@ -33,6 +33,42 @@ def _flops(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synthetic_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("synthetic data (--data synthetic)")
+    group.add_argument("--synthetic-classes", type=int, default=10)
+    group.add_argument("--synthetic-clips", type=int, default=60, help="clips per class (1 in 5 held out)")
+    group.add_argument("--synthetic-frames", type=int, default=16)
+    group.add_argument("--synthetic-resolution", type=int, default=64)
+    group.add_argument("--difficulty", type=float, default=0.3)
+
+
+def _synthetic_config(args: argparse.Namespace) -> dict:
+    return {"num_classes": args.synthetic_classes, "clips_per_class": args.synthetic_clips,
+            "frames": args.synthetic_frames, "resolution": args.synthetic_resolution,
+            "difficulty": args.difficulty, "seed": args.seed}
+
+
+def _train(args: argparse.Namespace) -> int:
+    from proxies.train import TrainConfig, train
+    from search_space import load_arch
+
+    spec = load_arch(args.arch, stream=args.stream)
+    if spec.causal and spec.conv_type == "2plus1d":
+        spec = spec.replace(conv_type="3d_2plus1d")  # official: stream models train as 3d_2plus1d
+    recipe = {"dropout_rate": args.dropout, "stochastic_depth_rate": args.stochastic_depth,
+              "mixed_precision": args.mixed_precision}
+    if args.learning_rate is not None:
+        recipe["learning_rate"] = args.learning_rate
+    result = train(TrainConfig(
+        spec=spec.to_dict(), data=args.data, output=args.output, epochs=args.epochs, batch_size=args.batch_size,
+        frames=args.frames, resolution=args.resolution, frame_stride=args.frame_stride, seed=args.seed,
+        resume=args.resume, num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker,
+        gpus_per_worker=args.gpus_per_worker, address=args.address, synthetic=_synthetic_config(args),
+        recipe=recipe))
+    print(json.dumps(result))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Search, scale and train MoViNet video networks.")
     commands = parser.add_subparsers(dest="command")
@@ -44,6 +80,29 @@ def _parser() -> argparse.ArgumentParser:
     flops.add_argument("--num-classes", type=int, default=600)
     flops.add_argument("--json", action="store_true", help="print one JSON object")
     flops.set_defaults(run=_flops)
+
+    train = commands.add_parser("train", help="full training of a spec with the paper's recipe (Ray Train)")
+    train.add_argument("--arch", required=True, help="preset (a0..a5, t0) or path to a spec YAML")
+    train.add_argument("--stream", action="store_true", help="train the streaming variant (as 3d_2plus1d)")
+    train.add_argument("--data", default="synthetic", help="'synthetic', a Kinetics folder or a TFRecord folder")
+    train.add_argument("--output", required=True, help="run folder (checkpoints, logs, weights, result.json)")
+    train.add_argument("--epochs", type=int, default=240)
+    train.add_argument("--batch-size", type=int, default=8, help="per worker")
+    train.add_argument("--frames", type=int, help="clip frames (default: the spec's input)")
+    train.add_argument("--resolution", type=int, help="clip resolution (default: the spec's input)")
+    train.add_argument("--frame-stride", type=int, help="source frames between clip frames")
+    train.add_argument("--learning-rate", type=float, help="per 1024 clips (paper: 1.8)")
+    train.add_argument("--dropout", type=float, default=0.2)
+    train.add_argument("--stochastic-depth", type=float, default=0.2)
+    train.add_argument("--mixed-precision", default="auto", choices=["auto", "off", "mixed_float16", "mixed_bfloat16"])
+    train.add_argument("--resume", action="store_true", help="continue the run in --output from its last checkpoint")
+    train.add_argument("--num-workers", type=int, default=1, help="data-parallel Ray Train workers")
+    train.add_argument("--cpus-per-worker", type=int)
+    train.add_argument("--gpus-per-worker", type=float, default=0.0)
+    train.add_argument("--address", help="existing Ray cluster to run on (e.g. auto or ray://host:10001)")
+    train.add_argument("--seed", type=int, default=0)
+    _synthetic_args(train)
+    train.set_defaults(run=_train)
     return parser
 
 
@@ -57,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.run(args)
-    except (SpecError, CheckpointMismatchError) as err:
+    except (SpecError, CheckpointMismatchError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -16,7 +16,7 @@ from .spec import ArchSpec, SpecError
 from .states import zero_states
 from .walk import walk
 
-__all__ = ["MoViNet", "build_model"]
+__all__ = ["MoViNet", "build_model", "convert_conv_type"]
 
 
 @keras.saving.register_keras_serializable(package="movinet_toolkit")
@@ -107,3 +107,19 @@ def build_model(spec: ArchSpec, num_classes: int = 600, dropout_rate: float = 0.
     # creates them all.
     model(tf.zeros([1, 1, 8, 8, 3]))
     return model
+
+
+def convert_conv_type(model: MoViNet, conv_type: str) -> MoViNet:
+    """The same trained network with another conv type, e.g. '3d_2plus1d' -> '2plus1d'.
+
+    Stream models train as '3d_2plus1d' and ship as '2plus1d' (official recipe). In this builder
+    both factorised types hold the same variables in the same order and compute the same
+    function, so conversion copies the weights; outputs are identical.
+    """
+    factorized = {"2plus1d", "3d_2plus1d"}
+    if {model.spec.conv_type, conv_type} - factorized and model.spec.conv_type != conv_type:
+        raise SpecError(f"conv_type: cannot convert {model.spec.conv_type!r} weights to {conv_type!r}")
+    converted = build_model(model.spec.replace(conv_type=conv_type), model.num_classes, model.dropout_rate,
+                            model.stochastic_depth_rate, model.weight_decay, model.bn_momentum)
+    converted.set_weights(model.get_weights())
+    return converted

