@@ -98,7 +98,7 @@ def _worker(loop_config: dict) -> None:
                       metrics=make_metrics())
         first_epoch = _restore(model)
     output = Path(config.output)
-    callbacks = [_EpochCheckpoint(rank)]
+    callbacks = [_EpochSeeds(config.seed), _EpochCheckpoint(rank)]
     if rank == 0:
         callbacks += [keras.callbacks.TensorBoard(str(output / "tensorboard")),
                       keras.callbacks.CSVLogger(str(output / "metrics.csv"), append=True)]
@@ -122,6 +122,23 @@ def _restore(model) -> int:
         model.optimizer.build(model.trainable_variables)
         model.load_weights(os.path.join(folder, _WEIGHTS))
         return int(json.loads(Path(folder, _STATE).read_text())["epoch"])
+
+
+class _EpochSeeds(keras.callbacks.Callback):
+    """Re-seeds dropout / drop-path generators from (seed, epoch) at every epoch start.
+
+    Their running states are not part of the saved weights, so without this a resumed run
+    would draw different masks than an uninterrupted one.
+    """
+
+    def __init__(self, seed: int):
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        states = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
+        for index, state in enumerate(states):
+            state.assign([self.seed * 100_003 + epoch, index])
 
 
 class _EpochCheckpoint(keras.callbacks.Callback):

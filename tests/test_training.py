@@ -1,0 +1,96 @@
+"""Training: proxy trials, stream conversion, full training with kill + resume, Ray Train workers."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import REPO, randomize_weights
+from proxies.pipeline import ClipConfig, SyntheticSource
+from proxies.proxy import PROXY_RECIPE, ProxyConfig, train_proxy
+from proxies.synthetic import SyntheticConfig
+from search_space import build_model, convert_conv_type, preset, streaming_variant
+
+DATA = SyntheticConfig(num_classes=3, clips_per_class=10, frames=8, resolution=32, difficulty=0.2)
+CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return SyntheticSource(DATA, CLIP, "train"), SyntheticSource(DATA, CLIP, "val")
+
+
+def test_proxy_trial_reports_each_epoch(sources):
+    reports = []
+    proxy = ProxyConfig(frames=4, resolution=32, epochs=2, batch_size=4)
+    result = train_proxy(preset("t0"), proxy, *sources, report=reports.append)
+    assert result.status == "ok" and result.epochs == 2 and [r["epoch"] for r in reports] == [1, 2]
+    assert 0.0 <= result.top1 <= result.top5 <= 1.0 and np.isfinite(result.loss)
+    assert result.train_clips_per_s > 0 and result.wall_time_s > 0 and result.gflops > 0 and result.params > 0
+
+
+def test_proxy_trial_with_nan_loss_ends_cleanly(sources):
+    proxy = ProxyConfig(frames=4, resolution=32, epochs=2, batch_size=4,
+                        recipe=dataclasses.replace(PROXY_RECIPE, learning_rate=1e12, clipnorm=1e12, epsilon=1e-30))
+    result = train_proxy(preset("t0"), proxy, *sources)
+    assert result.status == "nan" and "NaN" in result.error
+
+
+def test_stream_training_model_converts_with_identical_outputs():
+    spec = streaming_variant(preset("t0")).replace(conv_type="3d_2plus1d")
+    model = build_model(spec, num_classes=5)
+    randomize_weights(model, seed=3)
+    inference = convert_conv_type(model, "2plus1d")
+    assert inference.spec.conv_type == "2plus1d"
+    video = tf.random.uniform([2, 5, 32, 32, 3], seed=1)
+    np.testing.assert_array_equal(model(video).numpy(), inference(video).numpy())
+    states = inference.init_states(video.shape)
+    for t in range(5):
+        logits, states = inference({**states, "image": video[:, t:t + 1]})
+    np.testing.assert_allclose(logits.numpy(), model(video).numpy(), atol=1e-4)
+
+
+def _train_command(output, *extra):
+    return [sys.executable, str(REPO / "run_search.py"), "train", "--arch", "t0", "--data", "synthetic",
+            "--output", str(output), "--epochs", "3", "--frames", "4", "--resolution", "32", "--frame-stride", "2",
+            "--synthetic-classes", "3", "--synthetic-clips", "10", "--synthetic-frames", "8",
+            "--synthetic-resolution", "32", "--batch-size", "4", *extra]
+
+
+def _checkpoints(output):
+    folder = output / "ray" / "train"
+    return sorted(p for p in folder.glob("checkpoint_*")) if folder.is_dir() else []
+
+
+def test_killed_training_resumes_to_the_same_result(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    reference = subprocess.run(_train_command(tmp_path / "full"), env=env, capture_output=True, text=True)
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    expected = json.loads((tmp_path / "full" / "result.json").read_text())
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(_train_command(killed), env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not _checkpoints(killed) and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert _checkpoints(killed) and not (killed / "result.json").exists()
+
+    refused = subprocess.run(_train_command(killed), env=env, capture_output=True, text=True)
+    assert refused.returncode == 2 and "pass --resume" in refused.stderr
+    resumed = subprocess.run(_train_command(killed, "--resume"), env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    result = json.loads((killed / "result.json").read_text())
+    assert result["epochs"] == expected["epochs"] == 3
+    assert result["loss"] == pytest.approx(expected["loss"], rel=1e-4, abs=1e-5)
+    assert result["top1"] == pytest.approx(expected["top1"], abs=1e-6)
