@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """MoViNet toolkit entry point.
 
+    python run_search.py                      # a small real search on the embedded synthetic data
+    python run_search.py search --num-samples 40 --gflops 0.01:0.05 --search-alg nsga2 [--address auto]
+    python run_search.py search --resume --output runs/<stamp>
+    python run_search.py export --run runs/<stamp> [--top 3]
+    python run_search.py train --arch a0|spec.yaml --data DIR|synthetic --output DIR [--resume]
     python run_search.py flops --arch a0 [--stream] [--frames 50 --resolution 172] [--json]
 
 Every command reports bad input (unknown preset, malformed spec YAML, ...) as one line naming
@@ -12,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -33,12 +39,13 @@ def _flops(args: argparse.Namespace) -> int:
     return 0
 
 
-def _synthetic_args(parser: argparse.ArgumentParser) -> None:
+def _synthetic_args(parser: argparse.ArgumentParser, classes: int = 10, clips: int = 60, frames: int = 16,
+                    resolution: int = 64) -> None:
     group = parser.add_argument_group("synthetic data (--data synthetic)")
-    group.add_argument("--synthetic-classes", type=int, default=10)
-    group.add_argument("--synthetic-clips", type=int, default=60, help="clips per class (1 in 5 held out)")
-    group.add_argument("--synthetic-frames", type=int, default=16)
-    group.add_argument("--synthetic-resolution", type=int, default=64)
+    group.add_argument("--synthetic-classes", type=int, default=classes)
+    group.add_argument("--synthetic-clips", type=int, default=clips, help="clips per class (1 in 5 held out)")
+    group.add_argument("--synthetic-frames", type=int, default=frames)
+    group.add_argument("--synthetic-resolution", type=int, default=resolution)
     group.add_argument("--difficulty", type=float, default=0.3)
 
 
@@ -69,9 +76,85 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _search(args: argparse.Namespace) -> int:
+    from proxies.search import SearchOptions, run_search
+    from search_space.space import SearchSpace
+
+    output = args.output or f"runs/{time.strftime('%Y%m%d-%H%M%S')}"
+    if args.resume:
+        if not args.output:
+            raise FileNotFoundError("--resume needs --output, the folder of the search to continue")
+        saved = os.path.join(output, "options.json")
+        if not os.path.isfile(saved):
+            raise FileNotFoundError(f"{output}: no options.json (not a search run folder)")
+        with open(saved) as handle:
+            options = SearchOptions(**json.load(handle))
+    else:
+        space = SearchSpace.from_yaml(args.space).__dict__ if args.space else {}
+        synthetic = _synthetic_config(args)
+        synthetic.pop("seed")
+        options = SearchOptions(
+            output=output, data=args.data, num_samples=args.num_samples, gflops=args.gflops,
+            search_alg=args.search_alg, scheduler=args.scheduler, reward=args.reward,
+            cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial, address=args.address,
+            engine=args.engine, seed=args.seed, seed_arch=args.seed_arch,
+            space={k: list(v) if isinstance(v, tuple) else v for k, v in space.items()},
+            proxy={"epochs": args.epochs, "batch_size": args.batch_size}, synthetic=synthetic)
+    table = run_search(options, resume=args.resume)
+    finished = int((table["status"] == "ok").sum())
+    print(f"{len(table)} trials ({finished} finished), {int(table['pareto'].sum())} on the Pareto front; "
+          f"results in {output}/ (trials.csv, pareto.csv, pareto.png, configs/)")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from analysis import write_results
+    from proxies.search import SearchOptions, collect_trials
+    from proxies.search import _space as space_of
+
+    run = Path(args.run)
+    table = collect_trials(run)
+    options = SearchOptions(**json.loads((run / "options.json").read_text()))
+    table = write_results(run, table.drop(columns=["pareto"]), space_of(options)[0], top_k=args.top)
+    print(f"exported {min(int(table['pareto'].sum()), args.top or 10**9)} configs to {run / 'configs'}")
+    return 0
+
+
+def _search_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default="synthetic", help="'synthetic', a Kinetics folder or a TFRecord folder")
+    parser.add_argument("--num-samples", type=int, default=16, help="trials to run")
+    parser.add_argument("--gflops", help="FLOP budget MIN:MAX in GFLOPs at the search input shape")
+    parser.add_argument("--search-alg", default="random", choices=["random", "optuna", "nsga2"])
+    parser.add_argument("--scheduler", default="asha", choices=["asha", "none"])
+    parser.add_argument("--reward", default="accuracy", choices=["accuracy", "tunas"],
+                        help="tunas: top1 - 0.5 * |gflops / budget max - 1|")
+    parser.add_argument("--cpus-per-trial", type=float, default=1.0)
+    parser.add_argument("--gpus-per-trial", type=float, default=0.0)
+    parser.add_argument("--output", help="run folder (default runs/<timestamp>)")
+    parser.add_argument("--resume", action="store_true", help="continue the search in --output")
+    parser.add_argument("--address", help="existing Ray cluster (e.g. auto)")
+    parser.add_argument("--engine", default="ray", choices=["ray", "keras-tuner"])
+    parser.add_argument("--space", help="search space YAML (default: the paper's space at 8x32x32)")
+    parser.add_argument("--seed-arch", help="preset or spec YAML to evaluate first (the space is widened to hold it)")
+    parser.add_argument("--epochs", type=int, default=8, help="proxy epochs per trial")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    _synthetic_args(parser, classes=6, clips=60, frames=16, resolution=32)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Search, scale and train MoViNet video networks.")
+    _search_args(parser)
     commands = parser.add_subparsers(dest="command")
+    search = commands.add_parser("search", help="search the MoViNet space (the default command)")
+    _search_args(search)
+    search.set_defaults(run=_search)
+    export = commands.add_parser("export", help="re-export Pareto configs of a finished search")
+    export.add_argument("--run", required=True, help="search run folder")
+    export.add_argument("--top", type=int, help="only the K most accurate Pareto architectures")
+    export.set_defaults(run=_export)
     flops = commands.add_parser("flops", help="analytic GFLOPs and parameters of a preset or spec YAML")
     flops.add_argument("--arch", required=True, help="preset (a0..a5, t0) or path to a spec YAML")
     flops.add_argument("--stream", action="store_true", help="the streaming (causal) variant")
@@ -110,8 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        args.run = _search
     from search_space import CheckpointMismatchError, SpecError
 
     try:

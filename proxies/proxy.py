@@ -72,9 +72,12 @@ class TrialResult:
 class _Progress(keras.callbacks.Callback):
     """Times the training phase of each epoch and forwards per-epoch metrics to `report`."""
 
-    def __init__(self, report: Reporter | None, clips_per_step: int):
+    def __init__(self, report: Reporter | None, clips_per_step: int, epochs: int, static: dict):
         super().__init__()
         self.report = report
+        self.total_epochs = epochs
+        self.static = static  # cost fields repeated in every report, so any report is a full row
+        self.started = time.perf_counter()
         self.clips_per_step = clips_per_step
         self.train_seconds = 0.0
         self.train_clips = 0
@@ -101,7 +104,9 @@ class _Progress(keras.callbacks.Callback):
         if not math.isfinite(self.last["train_loss"]):
             self.model.stop_training = True
         elif self.report is not None:
-            self.report(dict(self.last))
+            status = "ok" if self.epochs == self.total_epochs else "running"
+            self.report({**self.last, **self.static, "status": status, "epochs": self.epochs,
+                         "wall_time_s": time.perf_counter() - self.started})
 
 
 def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes: int, epoch=0):
@@ -115,7 +120,11 @@ def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes:
 
 def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
                 report: Reporter | None = None) -> TrialResult:
-    """Trains `spec` on the proxy task and evaluates it on `val`; never raises for NaN or OOM."""
+    """Trains `spec` on the proxy task and evaluates it on `val`; never raises for NaN or OOM.
+
+    `report` receives one dict per finished epoch (metrics, cost, status 'running' or, after
+    the last epoch, 'ok'), so a caller can stop early on any of them and still hold a full row.
+    """
     start = time.perf_counter()
     num_classes = max(2, int(round(train.num_classes * proxy.class_fraction)))
     cost = count_flops(spec, proxy.frames, proxy.resolution, num_classes)
@@ -131,7 +140,7 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
                                                     * min(1.0, num_classes / train.num_classes)) // proxy.batch_size)
         model.compile(optimizer=make_optimizer(recipe, proxy.batch_size, steps, proxy.epochs),
                       loss=make_loss(recipe), metrics=make_metrics())
-        progress = _Progress(report, proxy.batch_size)
+        progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params})
         model.fit(train_ds.repeat(), epochs=proxy.epochs, steps_per_epoch=steps,
                   validation_data=_subset(val, proxy, False, num_classes), callbacks=[progress], verbose=0)
         result.epochs = progress.epochs

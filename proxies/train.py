@@ -190,11 +190,12 @@ def _read_metrics(path: Path):
 
 def train(config: TrainConfig) -> dict:
     """Runs (or resumes) full training; returns the contents of `result.json`."""
-    import ray
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.tensorflow import TensorflowTrainer
 
     from search_space import ArchSpec
+
+    from .cluster import connect
 
     output = Path(config.output).resolve()
     storage = output / "ray"
@@ -204,9 +205,7 @@ def train(config: TrainConfig) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     ArchSpec.from_dict(config.spec).to_yaml(output / "spec.yaml")
     config = dataclasses.replace(config, output=str(output))
-    if not ray.is_initialized():
-        ray.init(address=config.address, include_dashboard=False,
-                 runtime_env=_runtime_env() if config.address else None)
+    connect(config.address)
     resources = {"CPU": config.cpus_per_worker or 1}
     trainer = TensorflowTrainer(
         _worker, train_loop_config=dataclasses.asdict(config),
@@ -217,8 +216,3 @@ def train(config: TrainConfig) -> dict:
     trainer.fit()
     return json.loads((output / "result.json").read_text())
 
-
-def _runtime_env() -> dict:
-    """Ship this project's packages to remote workers of an existing cluster."""
-    root = Path(__file__).resolve().parents[1]
-    return {"working_dir": str(root), "excludes": ["runs/", ".git/", "tests/", "bench/"]}

@@ -1,0 +1,68 @@
+"""The Ray Tune trainable of a search trial: one proxy training of one sampled architecture.
+
+TensorFlow is imported inside the trial and its thread pools are sized to the trial's CPUs, so
+concurrent trials on one machine do not oversubscribe cores. Every epoch is reported with
+`tune.report`; each report is a full row (metrics, cost, timing, status 'running' or, after the last
+epoch, 'ok', and the node it ran on); a NaN or out-of-memory trial ends with one more row
+saying so.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+
+from ray import tune
+
+__all__ = ["run_trial", "reward"]
+
+
+def reward(top1: float, gflops: float, kind: str, target: float | None, beta: float = -0.5) -> float:
+    """Accuracy, or the TuNAS absolute-value reward top1 + beta * |gflops / target - 1|."""
+    if not math.isfinite(top1):
+        return 0.0
+    if kind == "accuracy" or not target:
+        return top1
+    return top1 + beta * abs(gflops / target - 1.0)
+
+
+def run_trial(params: dict, setup: dict) -> None:
+    """Trainable: `params` from the search space, `setup` shared by all trials."""
+    import os
+
+    import ray
+    import tensorflow as tf
+
+    from search_space import count_flops
+    from search_space.space import SearchSpace
+
+    from .pipeline import ClipConfig, open_source
+    from .proxy import ProxyConfig, train_proxy
+    from .synthetic import SyntheticConfig
+
+    cpus = int(setup.get("cpus_per_trial") or 1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(cpus)
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, cpus // 2))
+    except RuntimeError:
+        pass  # already initialised in this worker process by an earlier trial
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    space = SearchSpace(**setup["space"])
+    spec = space.to_spec(params, name=f"trial_{tune.get_context().get_trial_id()}")
+    proxy = ProxyConfig(**setup["proxy"], frames=spec.input.frames, resolution=spec.input.resolution)
+    clip = ClipConfig(frames=proxy.frames, resolution=proxy.resolution, stride=space.frame_stride,
+                      flip=setup["data"] != "synthetic")
+    synthetic = SyntheticConfig(**setup["synthetic"]) if setup["data"] == "synthetic" else None
+    train = open_source(setup["data"], "train", clip, synthetic)
+    val = open_source(setup["data"], "val", clip, synthetic)
+    target = setup.get("target_gflops")
+
+    node = ray.get_runtime_context().get_node_id()
+
+    def report(metrics: dict) -> None:
+        tune.report({**metrics, "gflops": gflops, "node": node,
+                     "reward": reward(metrics["top1"], gflops, setup["reward"], target)})
+
+    gflops = count_flops(spec, num_classes=train.num_classes).gflops
+    result = train_proxy(spec, proxy, train, val, report=report)
+    if result.status != "ok":  # NaN / out of memory: the epochs reported so far end with this row
+        tune.report(asdict(result) | {"gflops": gflops, "top1": 0.0, "reward": 0.0, "node": node})
