@@ -114,7 +114,7 @@ def _export(args: argparse.Namespace) -> int:
     from proxies.search import SearchOptions, collect_trials
     from proxies.search import _space as space_of
 
-    run = Path(args.run)
+    run = Path(args.run_dir)
     table = collect_trials(run)
     options = SearchOptions(**json.loads((run / "options.json").read_text()))
     table = write_results(run, table.drop(columns=["pareto"]), space_of(options)[0], top_k=args.top)
@@ -152,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     _search_args(search)
     search.set_defaults(run=_search)
     export = commands.add_parser("export", help="re-export Pareto configs of a finished search")
-    export.add_argument("--run", required=True, help="search run folder")
+    export.add_argument("--run", dest="run_dir", required=True, help="search run folder")
     export.add_argument("--top", type=int, help="only the K most accurate Pareto architectures")
     export.set_defaults(run=_export)
     flops = commands.add_parser("flops", help="analytic GFLOPs and parameters of a preset or spec YAML")

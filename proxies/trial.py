@@ -9,6 +9,7 @@ saying so.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict
 
 from ray import tune
@@ -25,10 +26,20 @@ def reward(top1: float, gflops: float, kind: str, target: float | None, beta: fl
     return top1 + beta * abs(gflops / target - 1.0)
 
 
+FAULT_ENV = "MOVINET_FAIL_TRIALS_WITH"
+
+
+def _maybe_inject_fault(params: dict) -> None:
+    """Fault injection for resilience tests: MOVINET_FAIL_TRIALS_WITH=name=value fails matching trials."""
+    rule = os.environ.get(FAULT_ENV)
+    if rule:
+        name, value = rule.split("=", 1)
+        if str(params.get(name)) == value:
+            raise RuntimeError(f"injected failure for {name}={value}")
+
+
 def run_trial(params: dict, setup: dict) -> None:
     """Trainable: `params` from the search space, `setup` shared by all trials."""
-    import os
-
     import ray
     import tensorflow as tf
 
@@ -46,6 +57,7 @@ def run_trial(params: dict, setup: dict) -> None:
     except RuntimeError:
         pass  # already initialised in this worker process by an earlier trial
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _maybe_inject_fault(params)
     space = SearchSpace(**setup["space"])
     spec = space.to_spec(params, name=f"trial_{tune.get_context().get_trial_id()}")
     proxy = ProxyConfig(**setup["proxy"], frames=spec.input.frames, resolution=spec.input.resolution)

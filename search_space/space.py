@@ -138,7 +138,10 @@ class SearchSpace:
         return params
 
     def including(self, spec: ArchSpec) -> "SearchSpace":
-        """This space widened just enough to contain `spec` (e.g. a seed architecture)."""
+        """This space widened just enough to contain `spec` (e.g. a seed architecture).
+
+        The classifier's hidden width is one value per space, so it becomes the seed's.
+        """
         def union(values, extra):
             return tuple(sorted(set(values) | set(extra)))
         ratios = {layer.expand / block.filters for block in spec.blocks for layer in block.layers}
@@ -148,7 +151,7 @@ class SearchSpace:
             depths=tuple(union(d, [len(blk.layers)]) for d, blk in zip(self.depths, spec.blocks)),
             expansion_ratios=union(self.expansion_ratios, ratios),
             kernels=union(self.kernels, [kernel_name(l.kernel) for l in spec.layers]),
-            head_widths=union(self.head_widths, [spec.head.project_filters]),
+            head_widths=union(self.head_widths, [spec.head.project_filters]), head_filters=spec.head.head_filters,
             frames=union(self.frames, [spec.input.frames]), resolutions=union(self.resolutions, [spec.input.resolution]))
 
     # ----- engines -----------------------------------------------------------------------

@@ -1,0 +1,153 @@
+"""Search: the space, the budget, and end-to-end searches (local, 2-node cluster, resume, failures)."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from search_space import SpecError, count_flops, preset
+from search_space.searcher import Budget, BudgetSearcher, check_budget_feasible
+from search_space.space import SearchSpace
+
+TINY = ["--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3", "--synthetic-clips", "5",
+        "--synthetic-frames", "8", "--synthetic-resolution", "32"]
+
+
+def test_space_samples_only_valid_in_budget_specs():
+    space = SearchSpace()
+    budget = Budget.parse("0.03:0.06")
+    searcher = BudgetSearcher(space, budget, num_classes=6, seed=1)
+    for i in range(40):
+        params = searcher.suggest(f"t{i}")
+        spec = space.to_spec(params)
+        assert 0.03 <= count_flops(spec, num_classes=6).gflops <= 0.06
+        assert space.to_spec(space.to_params(spec)) == spec  # round trip spec -> params -> spec
+    assert searcher.rejected and all(not 0.03 <= r["gflops"] <= 0.06 for r in searcher.rejected)
+
+
+def test_random_round_trips():
+    space, rng = SearchSpace(), random.Random(7)
+    for _ in range(100):
+        spec = space.to_spec(space.sample(rng))
+        assert space.to_spec(space.to_params(spec)) == spec
+
+
+def test_seed_architecture_maps_into_widened_space():
+    a0 = preset("a0")
+    with pytest.raises(SpecError, match="outside the search space"):
+        SearchSpace().to_params(a0)
+    space = SearchSpace().including(a0)
+    params = space.to_params(a0)
+    assert space.to_spec(params, name="a0").replace(input=a0.input) == a0
+    assert set(space.to_tune()) == set(params)
+    assert set(space.to_hyperparameters().values) == set(params)
+
+
+def test_space_yaml_round_trip(tmp_path):
+    space = SearchSpace(kernels=("1x3x3", "3x3x3"), frames=(8, 12), depths=((1, 2),) * 5)
+    space.to_yaml(tmp_path / "space.yaml")
+    assert SearchSpace.from_yaml(tmp_path / "space.yaml") == space
+    (tmp_path / "bad.yaml").write_text("kernals: [1x3x3]\n")
+    with pytest.raises(SpecError, match="kernals: unknown search space field"):
+        SearchSpace.from_yaml(tmp_path / "bad.yaml")
+
+
+def test_impossible_budget_is_an_error_at_start():
+    with pytest.raises(SpecError, match="no architecture in the search space meets it"):
+        check_budget_feasible(SearchSpace(), Budget.parse("500:900"), num_classes=6)
+    with pytest.raises(SpecError, match="MIN:MAX"):
+        Budget.parse("cheap")
+
+
+def _search(output, *extra, check=True):
+    run = subprocess.run([sys.executable, str(REPO / "run_search.py"), "search", "--output", str(output), *TINY,
+                          *extra], capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    if check:
+        assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def _table(output):
+    return pd.read_csv(output / "trials.csv")
+
+
+def test_three_trial_search_end_to_end(tmp_path):
+    _search(tmp_path, "--num-samples", "3", "--gflops", "0.02:0.08", "--seed-arch", "t0", "--scheduler", "none")
+    table = _table(tmp_path)
+    assert len(table) == 3 and set(table["status"]) <= {"ok"}
+    for column in ("trial_id", "gflops", "num_params", "top1", "top5", "loss", "train_clips_per_s", "wall_time_s",
+                   "block0_layer0_kernel", "stem_width"):
+        assert column in table and table[column].notna().all(), column
+    assert table["gflops"].between(0.02, 0.08).all()
+    assert pd.read_parquet(tmp_path / "trials.parquet").shape == table.shape
+    front = pd.read_csv(tmp_path / "pareto.csv")
+    configs = sorted((tmp_path / "configs").glob("*.yaml"))
+    assert len(front) == len(configs) >= 1 and (tmp_path / "pareto.png").stat().st_size > 1000
+    from search_space import ArchSpec, build_model
+    build_model(ArchSpec.from_yaml(configs[0]), num_classes=3)
+    assert (tmp_path / "rejected.csv").exists()  # the budget rejected some random samples, all recorded
+    export = subprocess.run([sys.executable, str(REPO / "run_search.py"), "export", "--run", str(tmp_path),
+                             "--top", "1"], capture_output=True, text=True)
+    assert export.returncode == 0 and len(list((tmp_path / "configs").glob("*.yaml"))) >= 1
+
+
+def test_failing_trial_does_not_stop_the_search(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOVINET_FAIL_TRIALS_WITH", "stem_width=16")  # trials with that stem raise
+    _search(tmp_path, "--num-samples", "4", "--scheduler", "none", "--seed", "3")
+    table = _table(tmp_path)
+    assert len(table) == 4
+    failed = table[table["stem_width"] == 16]
+    assert len(failed) >= 1 and (failed["status"] == "error").all()
+    assert failed["error"].str.contains("injected failure").all()
+    assert (table.loc[table["stem_width"] != 16, "status"] == "ok").all() and (table["stem_width"] != 16).any()
+
+
+def test_keras_tuner_engine(tmp_path):
+    _search(tmp_path, "--num-samples", "2", "--engine", "keras-tuner")
+    table = _table(tmp_path)
+    assert len(table) == 2 and (table["status"] == "ok").all() and table["top1"].notna().all()
+
+
+def test_killed_driver_resumes_without_losing_trials(tmp_path):
+    command = [sys.executable, str(REPO / "run_search.py"), "search", "--output", str(tmp_path), *TINY,
+               "--num-samples", "4", "--scheduler", "none", "--cpus-per-trial", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    state = tmp_path / "ray" / "search"
+    deadline = time.time() + 400
+
+    def finished():
+        return sum(1 for p in state.glob("*/result.json")
+                   if any(json.loads(line).get("status") == "ok" for line in p.read_text().splitlines() if line))
+
+    while time.time() < deadline and process.poll() is None and finished() < 1:
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = finished()
+    assert done_before >= 1 and not (tmp_path / "trials.csv").exists()
+    resumed = subprocess.run([sys.executable, str(REPO / "run_search.py"), "search", "--resume", "--output",
+                              str(tmp_path)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    table = _table(tmp_path)
+    assert len(table) == 4 and (table["status"] == "ok").sum() >= done_before
+
+
+def test_search_on_a_two_node_cluster(tmp_path):
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    cluster.add_node(num_cpus=1)
+    try:
+        _search(tmp_path, "--num-samples", "2", "--address", cluster.address, "--scheduler", "none")
+        table = _table(tmp_path)
+        assert (table["status"] == "ok").all() and table["node"].nunique() == 2
+    finally:
+        cluster.shutdown()
