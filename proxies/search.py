@@ -161,6 +161,9 @@ def _run_ray(options, space, setup, budget, log, seed_params, resume) -> list[di
             row["status"], row["error"] = "error", str(result.error).strip().splitlines()[-1][:300]
         elif metrics.get("status") == "running":
             row["status"] = "stopped_early"  # by ASHA; its last epoch's metrics are kept
+        if row.get("gflops") is None:  # failed before its first report: the cost is still known
+            cost = count_flops(space.to_spec(result.config), num_classes=setup["num_classes"])
+            row["gflops"], row["num_params"] = cost.gflops, cost.params
         rows.append(row)
     return rows
 
