@@ -124,7 +124,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="synthetic", help="'synthetic', a Kinetics folder or a TFRecord folder")
-    parser.add_argument("--num-samples", type=int, default=16, help="trials to run")
+    parser.add_argument("--num-samples", type=int, default=12, help="trials to run")
     parser.add_argument("--gflops", help="FLOP budget MIN:MAX in GFLOPs at the search input shape")
     parser.add_argument("--search-alg", default="random", choices=["random", "optuna", "nsga2"])
     parser.add_argument("--scheduler", default="asha", choices=["asha", "none"])

@@ -24,7 +24,11 @@ def plot_pareto(table: pd.DataFrame, front: pd.Series, title: str = "") -> plt.F
     """Accuracy vs GFLOPs (log x): every finished trial, the front highlighted."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     done = table[table["status"] == "ok"]
-    ax.scatter(done["gflops"], done["top1"], s=18, color="0.6", label="trials")
+    stopped = table[table["status"] == "stopped_early"]
+    ax.scatter(done["gflops"], done["top1"], s=18, color="0.45", label="finished trials")
+    if len(stopped):
+        ax.scatter(stopped["gflops"], stopped["top1"], s=18, facecolors="none", edgecolors="0.6",
+                   label="stopped early (last epoch)")
     best = table[front].sort_values("gflops")
     ax.plot(best["gflops"], best["top1"], "o-", color="tab:red", label="Pareto front")
     for _, row in best.iterrows():
@@ -33,7 +37,7 @@ def plot_pareto(table: pd.DataFrame, front: pd.Series, title: str = "") -> plt.F
     ax.set_xscale("log")
     ax.set_xlabel("GFLOPs per clip (search input shape)")
     ax.set_ylabel("proxy top-1")
-    ax.set_title(title or f"{len(done)} trials, {int(front.sum())} on the front")
+    ax.set_title(title or f"{len(table)} trials, {len(done)} finished, {int(front.sum())} on the front")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()

@@ -8,8 +8,11 @@ status 'nan' or 'oom' instead of raising, so one bad architecture never stops a 
 from __future__ import annotations
 
 import functools
+import json
 import math
+import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
@@ -21,9 +24,22 @@ from search_space import ArchSpec, build_model, count_flops
 from .pipeline import ClipSource
 from .recipe import Recipe, make_loss, make_metrics, make_optimizer, one_hot
 
-__all__ = ["ProxyConfig", "TrialResult", "train_proxy", "PROXY_RECIPE"]
+__all__ = ["ProxyConfig", "TrialResult", "train_proxy", "PROXY_RECIPE", "checkpoint_epochs"]
 
 Reporter = Callable[[dict], None]
+CHECKPOINT_WEIGHTS = "trial.weights.h5"
+CHECKPOINT_EPOCHS = "epochs.json"
+
+
+def checkpoint_epochs(folder: str) -> int:
+    """Epochs completed by the trial checkpoint in `folder`."""
+    with open(os.path.join(folder, CHECKPOINT_EPOCHS)) as handle:
+        return int(json.load(handle)["epochs"])
+
+# Keras warns about shuffling and exhausted iterators for tf.data inputs on every epoch; our
+# datasets are shuffled per epoch already, and validation is meant to run to exhaustion.
+warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
+warnings.filterwarnings("ignore", message=r"Your input ran out of data")
 
 # A few hundred steps instead of 240 epochs: a higher rate, faster batch-norm statistics, no
 # regularisation beyond light dropout (short runs underfit rather than overfit).
@@ -72,9 +88,11 @@ class TrialResult:
 class _Progress(keras.callbacks.Callback):
     """Times the training phase of each epoch and forwards per-epoch metrics to `report`."""
 
-    def __init__(self, report: Reporter | None, clips_per_step: int, epochs: int, static: dict):
+    def __init__(self, report: Reporter | None, clips_per_step: int, epochs: int, static: dict,
+                 checkpoint_dir: Callable[[], str] | None = None):
         super().__init__()
         self.report = report
+        self.checkpoint_dir = checkpoint_dir
         self.total_epochs = epochs
         self.static = static  # cost fields repeated in every report, so any report is a full row
         self.started = time.perf_counter()
@@ -105,8 +123,15 @@ class _Progress(keras.callbacks.Callback):
             self.model.stop_training = True
         elif self.report is not None:
             status = "ok" if self.epochs == self.total_epochs else "running"
-            self.report({**self.last, **self.static, "status": status, "epochs": self.epochs,
-                         "wall_time_s": time.perf_counter() - self.started})
+            row = {**self.last, **self.static, "status": status, "epochs": self.epochs,
+                   "wall_time_s": time.perf_counter() - self.started}
+            if self.checkpoint_dir is not None:
+                folder = self.checkpoint_dir()
+                self.model.save_weights(os.path.join(folder, CHECKPOINT_WEIGHTS))
+                with open(os.path.join(folder, CHECKPOINT_EPOCHS), "w") as handle:
+                    json.dump({"epochs": self.epochs}, handle)
+                row["checkpoint_dir"] = folder
+            self.report(row)
 
 
 def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes: int, epoch=0):
@@ -119,11 +144,15 @@ def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes:
 
 
 def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
-                report: Reporter | None = None) -> TrialResult:
+                report: Reporter | None = None, checkpoint_dir: Callable[[], str] | None = None,
+                resume_from: tuple[str, int] | None = None) -> TrialResult:
     """Trains `spec` on the proxy task and evaluates it on `val`; never raises for NaN or OOM.
 
     `report` receives one dict per finished epoch (metrics, cost, status 'running' or, after
     the last epoch, 'ok'), so a caller can stop early on any of them and still hold a full row.
+    With `checkpoint_dir` (a function giving a fresh folder), each epoch's weights and optimiser
+    state are saved there first and the folder is named in the dict; `resume_from=(folder,
+    epochs_done)` continues such a trial.
     """
     start = time.perf_counter()
     num_classes = max(2, int(round(train.num_classes * proxy.class_fraction)))
@@ -134,14 +163,19 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
         recipe = proxy.recipe
         model = build_model(spec, num_classes, recipe.dropout_rate, recipe.stochastic_depth_rate, recipe.weight_decay,
                             recipe.bn_momentum)
-        train_ds = functools.reduce(tf.data.Dataset.concatenate,
-                                    [_subset(train, proxy, True, num_classes, e) for e in range(proxy.epochs)])
+        first_epoch = resume_from[1] if resume_from else 0
+        train_ds = functools.reduce(tf.data.Dataset.concatenate, [_subset(train, proxy, True, num_classes, e)
+                                                                   for e in range(first_epoch, proxy.epochs)])
         steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
                                                     * min(1.0, num_classes / train.num_classes)) // proxy.batch_size)
         model.compile(optimizer=make_optimizer(recipe, proxy.batch_size, steps, proxy.epochs),
                       loss=make_loss(recipe), metrics=make_metrics())
-        progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params})
-        model.fit(train_ds.repeat(), epochs=proxy.epochs, steps_per_epoch=steps,
+        if resume_from:
+            model.optimizer.build(model.trainable_variables)
+            model.load_weights(os.path.join(resume_from[0], CHECKPOINT_WEIGHTS))
+        progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
+                             checkpoint_dir)
+        model.fit(train_ds.repeat(), epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
                   validation_data=_subset(val, proxy, False, num_classes), callbacks=[progress], verbose=0)
         result.epochs = progress.epochs
         result.train_clips_per_s = progress.last.get("train_clips_per_s", math.nan)

@@ -35,7 +35,7 @@ class SearchOptions:
 
     output: str
     data: str = "synthetic"
-    num_samples: int = 16
+    num_samples: int = 12
     gflops: str | None = None
     search_alg: str = "random"
     scheduler: str = "asha"
@@ -149,6 +149,7 @@ def _run_ray(options, space, setup, budget, log, seed_params, resume) -> list[di
                            tune_config=_tune_config(options, space, setup, budget, log, seed_params),
                            run_config=tune.RunConfig(name=_EXPERIMENT, storage_path=str(output / "ray"),
                                                      failure_config=tune.FailureConfig(max_failures=1),
+                                                     checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                                                      progress_reporter=_reporter(), verbose=1))
     grid = tuner.fit()
     rows = []

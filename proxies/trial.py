@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import tempfile
 from dataclasses import asdict
 
 from ray import tune
@@ -47,7 +49,7 @@ def run_trial(params: dict, setup: dict) -> None:
     from search_space.space import SearchSpace
 
     from .pipeline import ClipConfig, open_source
-    from .proxy import ProxyConfig, train_proxy
+    from .proxy import ProxyConfig, checkpoint_epochs, train_proxy
     from .synthetic import SyntheticConfig
 
     cpus = int(setup.get("cpus_per_trial") or 1)
@@ -71,10 +73,19 @@ def run_trial(params: dict, setup: dict) -> None:
     node = ray.get_runtime_context().get_node_id()
 
     def report(metrics: dict) -> None:
-        tune.report({**metrics, "gflops": gflops, "node": node,
-                     "reward": reward(metrics["top1"], gflops, setup["reward"], target)})
+        folder = metrics.pop("checkpoint_dir")
+        row = {**metrics, "gflops": gflops, "node": node,
+               "reward": reward(metrics["top1"], gflops, setup["reward"], target)}
+        tune.report(row, checkpoint=tune.Checkpoint.from_directory(folder))
+        shutil.rmtree(folder, ignore_errors=True)  # Ray copied it to the run's storage
 
+    resume_from = None
+    checkpoint = tune.get_checkpoint()  # set when Ray restarts this trial after a failure
+    if checkpoint is not None:
+        folder = checkpoint.to_directory()
+        resume_from = (folder, checkpoint_epochs(folder))
     gflops = count_flops(spec, num_classes=train.num_classes).gflops
-    result = train_proxy(spec, proxy, train, val, report=report)
+    result = train_proxy(spec, proxy, train, val, report=report,
+                         checkpoint_dir=lambda: tempfile.mkdtemp(prefix="trial_ckpt_"), resume_from=resume_from)
     if result.status != "ok":  # NaN / out of memory: the epochs reported so far end with this row
         tune.report(asdict(result) | {"gflops": gflops, "top1": 0.0, "reward": 0.0, "node": node})
