@@ -1,0 +1,1 @@
+"""Data, proxy and full training, and the search driver that runs trials."""

@@ -163,9 +163,7 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
         recipe = proxy.recipe
         model = build_model(spec, num_classes, recipe.dropout_rate, recipe.stochastic_depth_rate, recipe.weight_decay,
                             recipe.bn_momentum)
-        first_epoch = resume_from[1] if resume_from else 0
-        train_ds = functools.reduce(tf.data.Dataset.concatenate, [_subset(train, proxy, True, num_classes, e)
-                                                                   for e in range(first_epoch, proxy.epochs)])
+        first_epoch = min(resume_from[1], proxy.epochs) if resume_from else 0
         steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
                                                     * min(1.0, num_classes / train.num_classes)) // proxy.batch_size)
         model.compile(optimizer=make_optimizer(recipe, proxy.batch_size, steps, proxy.epochs),
@@ -175,8 +173,16 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
             model.load_weights(os.path.join(resume_from[0], CHECKPOINT_WEIGHTS))
         progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
                              checkpoint_dir)
-        model.fit(train_ds.repeat(), epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
-                  validation_data=_subset(val, proxy, False, num_classes), callbacks=[progress], verbose=0)
+        val_ds = _subset(val, proxy, False, num_classes)
+        if first_epoch == proxy.epochs:  # resumed after its last epoch: only the evaluation is left
+            logs = model.evaluate(val_ds, return_dict=True, verbose=0)
+            progress.epochs = first_epoch
+            progress.last = {"top1": logs["top1"], "top5": logs["top5"], "loss": logs["loss"], "train_loss": 0.0}
+        else:
+            train_ds = functools.reduce(tf.data.Dataset.concatenate, [_subset(train, proxy, True, num_classes, e)
+                                                                       for e in range(first_epoch, proxy.epochs)])
+            model.fit(train_ds.repeat(), epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+                      validation_data=val_ds, callbacks=[progress], verbose=0)
         result.epochs = progress.epochs
         result.train_clips_per_s = progress.last.get("train_clips_per_s", math.nan)
         if not math.isfinite(progress.last.get("train_loss", math.nan)):

@@ -8,6 +8,7 @@ saying so.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -53,11 +54,9 @@ def run_trial(params: dict, setup: dict) -> None:
     from .synthetic import SyntheticConfig
 
     cpus = int(setup.get("cpus_per_trial") or 1)
-    try:
+    with contextlib.suppress(RuntimeError):  # already initialised by an earlier trial in this worker
         tf.config.threading.set_intra_op_parallelism_threads(cpus)
         tf.config.threading.set_inter_op_parallelism_threads(max(1, cpus // 2))
-    except RuntimeError:
-        pass  # already initialised in this worker process by an earlier trial
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _maybe_inject_fault(params)
     space = SearchSpace(**setup["space"])

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from conftest import REPO, randomize_weights
 from proxies.pipeline import ClipConfig, SyntheticSource
-from proxies.proxy import PROXY_RECIPE, ProxyConfig, train_proxy
+from proxies.proxy import PROXY_RECIPE, ProxyConfig, checkpoint_epochs, train_proxy
 from proxies.synthetic import SyntheticConfig
 from search_space import build_model, convert_conv_type, preset, streaming_variant
 
@@ -35,6 +35,23 @@ def test_proxy_trial_reports_each_epoch(sources):
     assert result.status == "ok" and result.epochs == 2 and [r["epoch"] for r in reports] == [1, 2]
     assert 0.0 <= result.top1 <= result.top5 <= 1.0 and np.isfinite(result.loss)
     assert result.train_clips_per_s > 0 and result.wall_time_s > 0 and result.gflops > 0 and result.params > 0
+
+
+def test_proxy_trial_checkpoints_resume(sources, tmp_path):
+    folders = []
+    proxy = ProxyConfig(frames=4, resolution=32, epochs=2, batch_size=4)
+
+    def new_folder():
+        folders.append(tmp_path / f"epoch{len(folders)}")
+        folders[-1].mkdir()
+        return str(folders[-1])
+
+    full = train_proxy(preset("t0"), proxy, *sources, report=lambda m: None, checkpoint_dir=new_folder)
+    assert [checkpoint_epochs(str(f)) for f in folders] == [1, 2]
+    finished = train_proxy(preset("t0"), proxy, *sources, resume_from=(str(folders[-1]), 2))
+    assert finished.status == "ok" and finished.top1 == pytest.approx(full.top1)
+    resumed = train_proxy(preset("t0"), proxy, *sources, resume_from=(str(folders[0]), 1))
+    assert resumed.status == "ok" and resumed.epochs == 2
 
 
 def test_proxy_trial_with_nan_loss_ends_cleanly(sources):
