@@ -36,7 +36,7 @@ def _shrink(frames: np.ndarray, max_side: int | None) -> np.ndarray:
 
 def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, shards: int = 4,
                         max_side: int | None = 256, progress: bool = True) -> dict[str, int]:
-    """Writes `{split}-XXXXX-of-YYYYY.tfrecord` shards and `classes.json`; returns counts."""
+    """Writes `{split}-00000-of-00004.tfrecord`-style shards and `classes.json`; returns counts."""
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     (output / CLASSES_FILE).write_text(json.dumps(source.class_names))
