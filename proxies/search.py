@@ -213,7 +213,7 @@ def _tune_config(options, space, setup, budget, log, seed_params):
     tuner_metric = None if options.search_alg == "nsga2" or scheduler else metric
     return tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=options.num_samples,
                            metric=tuner_metric, mode="max" if tuner_metric else None,
-                           max_concurrent_trials=None)
+                           reuse_actors=True)  # skip worker start-up and TF import per trial
 
 
 def _run_keras_tuner(options, space, setup, budget, log, resume) -> list[dict]:

@@ -9,6 +9,7 @@ saying so.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import shutil
@@ -32,6 +33,14 @@ def reward(top1: float, gflops: float, kind: str, target: float | None, beta: fl
 FAULT_ENV = "MOVINET_FAIL_TRIALS_WITH"
 
 
+@functools.lru_cache(maxsize=4)
+def _cached_source(data: str, split: str, clip, synthetic):
+    """Sources by configuration: a reused trial worker need not regenerate or re-index data."""
+    from .pipeline import open_source
+
+    return open_source(data, split, clip, synthetic)
+
+
 def _maybe_inject_fault(params: dict) -> None:
     """Fault injection for resilience tests: MOVINET_FAIL_TRIALS_WITH=name=value fails matching trials."""
     rule = os.environ.get(FAULT_ENV)
@@ -49,7 +58,9 @@ def run_trial(params: dict, setup: dict) -> None:
     from search_space import count_flops
     from search_space.space import SearchSpace
 
-    from .pipeline import ClipConfig, open_source
+    import keras
+
+    from .pipeline import ClipConfig
     from .proxy import ProxyConfig, checkpoint_epochs, train_proxy
     from .synthetic import SyntheticConfig
 
@@ -58,6 +69,7 @@ def run_trial(params: dict, setup: dict) -> None:
         tf.config.threading.set_intra_op_parallelism_threads(cpus)
         tf.config.threading.set_inter_op_parallelism_threads(max(1, cpus // 2))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    keras.backend.clear_session()  # workers are reused across trials: drop the previous model
     _maybe_inject_fault(params)
     space = SearchSpace(**setup["space"])
     spec = space.to_spec(params, name=f"trial_{tune.get_context().get_trial_id()}")
@@ -65,8 +77,8 @@ def run_trial(params: dict, setup: dict) -> None:
     clip = ClipConfig(frames=proxy.frames, resolution=proxy.resolution, stride=space.frame_stride,
                       flip=setup["data"] != "synthetic")
     synthetic = SyntheticConfig(**setup["synthetic"]) if setup["data"] == "synthetic" else None
-    train = open_source(setup["data"], "train", clip, synthetic)
-    val = open_source(setup["data"], "val", clip, synthetic)
+    train = _cached_source(setup["data"], "train", clip, synthetic)
+    val = _cached_source(setup["data"], "val", clip, synthetic)
     target = setup.get("target_gflops")
 
     node = ray.get_runtime_context().get_node_id()
