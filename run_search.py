@@ -90,7 +90,7 @@ def _search(args: argparse.Namespace) -> int:
         with open(saved) as handle:
             options = SearchOptions(**json.load(handle))
     else:
-        space = SearchSpace.from_yaml(args.space).__dict__ if args.space else {}
+        space = SearchSpace.from_yaml(args.space).to_dict() if args.space else {}
         synthetic = _synthetic_config(args)
         synthetic.pop("seed")
         options = SearchOptions(
@@ -98,7 +98,7 @@ def _search(args: argparse.Namespace) -> int:
             search_alg=args.search_alg, scheduler=args.scheduler, reward=args.reward,
             cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial, address=args.address,
             engine=args.engine, seed=args.seed, seed_arch=args.seed_arch,
-            space={k: list(v) if isinstance(v, tuple) else v for k, v in space.items()},
+            space=space,
             proxy={"epochs": args.epochs, "batch_size": args.batch_size}, synthetic=synthetic)
     table = run_search(options, resume=args.resume)
     finished = int((table["status"] == "ok").sum())
@@ -111,13 +111,12 @@ def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from analysis import write_results
-    from proxies.search import SearchOptions, collect_trials
-    from proxies.search import _space as space_of
+    from proxies.search import SearchOptions, collect_trials, space_for
 
     run = Path(args.run_dir)
     table = collect_trials(run)
     options = SearchOptions(**json.loads((run / "options.json").read_text()))
-    table = write_results(run, table.drop(columns=["pareto"]), space_of(options)[0], top_k=args.top)
+    table = write_results(run, table.drop(columns=["pareto"]), space_for(options)[0], top_k=args.top)
     print(f"exported {min(int(table['pareto'].sum()), args.top or 10**9)} configs to {run / 'configs'}")
     return 0
 

@@ -21,7 +21,7 @@ from search_space import count_flops
 from search_space.searcher import Budget, BudgetSearcher, check_budget_feasible
 from search_space.space import SearchSpace
 
-__all__ = ["SearchOptions", "run_search", "collect_trials", "RESULT_COLUMNS"]
+__all__ = ["SearchOptions", "run_search", "collect_trials", "space_for", "RESULT_COLUMNS"]
 
 RESULT_COLUMNS = ["status", "top1", "top5", "loss", "gflops", "num_params", "train_clips_per_s", "wall_time_s",
                   "epochs", "reward", "error", "node"]
@@ -88,11 +88,11 @@ def _setup(options: SearchOptions, space: SearchSpace, num_classes: int) -> dict
             "target_gflops": target, "cpus_per_trial": options.cpus_per_trial, "num_classes": num_classes}
 
 
-def _space(options: SearchOptions) -> tuple[SearchSpace, dict | None]:
+def space_for(options: SearchOptions) -> tuple[SearchSpace, dict | None]:
+    """The run's search space (widened to hold the seed architecture) and the seed's parameters."""
     from search_space import load_arch
 
-    space = SearchSpace(**{k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list)
-                           else v for k, v in options.space.items()}) if options.space else SearchSpace()
+    space = SearchSpace.from_dict(options.space) if options.space else SearchSpace()
     if not options.seed_arch:
         return space, None
     seed = load_arch(options.seed_arch)
@@ -115,7 +115,7 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
     output = Path(options.output)
     output.mkdir(parents=True, exist_ok=True)
     (output / "options.json").write_text(json.dumps(dataclasses.asdict(options), indent=2))
-    space, seed_params = _space(options)
+    space, seed_params = space_for(options)
     num_classes = _num_classes(options)
     budget = Budget.parse(options.gflops)
     check_budget_feasible(space, budget, num_classes)

@@ -170,10 +170,28 @@ class SearchSpace:
             hp.Choice(name, list(values))
         return hp
 
-    # ----- YAML --------------------------------------------------------------------------
+    # ----- serialisation ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists and scalars (YAML / JSON form)."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "search space") -> "SearchSpace":
+        """Parses the `to_dict` form; a bad field raises SpecError naming it."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SpecError(f"{origin}: {unknown[0]}: unknown search space field")
+        nested = {"block_widths", "depths"}
+        try:
+            values = {k: (tuple(tuple(x) for x in v) if k in nested else tuple(v) if isinstance(v, list) else v)
+                      for k, v in data.items()}
+            return cls(**values)
+        except TypeError as err:
+            raise SpecError(f"{origin}: {err}") from None
+
     def to_yaml(self, path: str | Path | None = None) -> str:
-        data = _plain(dataclasses.asdict(self))
-        text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
         if path is not None:
             Path(path).write_text(text)
         return text
@@ -187,17 +205,7 @@ class SearchSpace:
             data = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as err:
             raise SpecError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise SpecError(f"{path}: {unknown[0]}: unknown search space field")
-        nested = {"block_widths", "depths"}
-        try:
-            values = {k: (tuple(tuple(x) for x in v) if k in nested else tuple(v) if isinstance(v, list) else v)
-                      for k, v in data.items()}
-            return cls(**values)
-        except TypeError as err:
-            raise SpecError(f"{path}: {err}") from None
+        return cls.from_dict(data, origin=str(path))
 
 
 def _plain(value):
@@ -206,4 +214,3 @@ def _plain(value):
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
