@@ -31,6 +31,7 @@ __all__ = ["ClipConfig", "ClipSource", "VideoSource", "TFRecordSource", "Synthet
 
 log = logging.getLogger(__name__)
 AUTOTUNE = tf.data.AUTOTUNE
+Shard = tuple[int, int]  # (number of shards, this shard's index)
 CLASSES_FILE = "classes.json"
 
 
@@ -127,21 +128,48 @@ class ClipSource(abc.ABC):
         """Number of clips."""
 
     @abc.abstractmethod
-    def _raw(self, training: bool, seed: int, epoch) -> tf.data.Dataset:
-        """(uint8 clip [T, H, W, 3], label) elements, in epoch order."""
+    def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
+        """(position, uint8 clip [T, H, W, 3], label) elements in epoch order (see `_ordered`)."""
+
+    @staticmethod
+    def _ordered(ds: tf.data.Dataset, training: bool, seed: int, epoch, shard: Shard | None,
+                 buffer: int) -> tf.data.Dataset:
+        """Epoch order: shuffled when training, numbered by position, then this worker's share.
+
+        Sharding after the shuffle and before any decoding gives each data-parallel worker a
+        disjoint part of the same epoch and decodes every video once; the position keys the
+        clip's randomness, so it does not depend on how many workers share the epoch.
+        """
+        if training:
+            ds = ds.shuffle(buffer, seed=_shuffle_seed(seed, epoch), reshuffle_each_iteration=False)
+        ds = ds.enumerate()
+        return ds.shard(*shard) if shard else ds
 
     def dataset(self, training: bool, batch_size: int, seed: int = 0, epoch: int = 0,
-                drop_remainder: bool = False) -> tf.data.Dataset:
-        """One epoch of batches; different epochs shuffle and augment differently but reproducibly."""
-        ds = self._raw(training, seed, epoch).enumerate()
-        ds = ds.map(lambda i, item: (augment(item[0], self.clip, training, _element_seed(seed, epoch, i)), item[1]),
+                drop_remainder: bool = False, shard: Shard | None = None) -> tf.data.Dataset:
+        """One epoch of batches; different epochs shuffle and augment differently but reproducibly.
+
+        `shard=(num_shards, index)` keeps every num_shards-th clip of the epoch, from `index`.
+        """
+        ds = self._raw(training, seed, epoch, shard)
+        ds = ds.map(lambda i, clip, label: (augment(clip, self.clip, training, _element_seed(seed, epoch, i)), label),
                     num_parallel_calls=AUTOTUNE, deterministic=True)
         return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
 
     def epochs(self, training: bool, batch_size: int, first_epoch: int, last_epoch: int, seed: int = 0,
-               drop_remainder: bool = True) -> tf.data.Dataset:
-        """Epochs first..last-1 back to back (for `fit(initial_epoch=first, steps_per_epoch=...)`)."""
-        parts = [self.dataset(training, batch_size, seed, e, drop_remainder) for e in range(first_epoch, last_epoch)]
+               steps_per_epoch: int | None = None, shard: Shard | None = None) -> tf.data.Dataset:
+        """Epochs first..last-1 back to back (for `fit(initial_epoch=first, steps_per_epoch=...)`).
+
+        With `steps_per_epoch`, every epoch is exactly that many full batches: cut when a shard
+        holds more, topped up from the start of the same epoch when skipped videos left fewer.
+        So epoch e always starts with epoch e's data, and data-parallel workers, whose collective
+        ops must run the same number of steps, never wait on one that ran dry.
+        """
+        def epoch(e):
+            ds = self.dataset(training, batch_size, seed, e, True, shard)
+            return ds.repeat().take(steps_per_epoch) if steps_per_epoch else ds
+
+        parts = [epoch(e) for e in range(first_epoch, last_epoch)]
         return functools.reduce(tf.data.Dataset.concatenate, parts)
 
 
@@ -182,19 +210,17 @@ class VideoSource(ClipSource):
         start = int(np.random.default_rng(seed).integers(0, room + 1)) if training else room // 2
         return frames[clip_indices(len(frames), self.clip.frames, stride, start)]
 
-    def _raw(self, training: bool, seed: int, epoch) -> tf.data.Dataset:
+    def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
         paths = [str(r.path) for r in self.records]
         labels = [self.label_map[r.label] for r in self.records]
         ds = tf.data.Dataset.from_tensor_slices((paths, tf.constant(labels, tf.int32)))
-        if training:
-            ds = ds.shuffle(len(paths), seed=_shuffle_seed(seed, epoch))
-        ds = ds.enumerate().map(
-            lambda i, item: (tf.numpy_function(lambda p, s: self._decode(p, training, s),
-                                               [item[0], _element_seed(seed, epoch, i)], tf.uint8, stateful=True),
+        ds = self._ordered(ds, training, seed, epoch, shard, len(paths)).map(
+            lambda i, item: (i, tf.numpy_function(lambda p, s: self._decode(p, training, s),
+                                                  [item[0], _element_seed(seed, epoch, i)], tf.uint8, stateful=True),
                              item[1]),
             num_parallel_calls=AUTOTUNE, deterministic=True)
-        ds = ds.filter(lambda clip, label: tf.shape(clip)[0] > 0)
-        return ds.map(lambda clip, label: (tf.ensure_shape(clip, [self.clip.frames, None, None, 3]), label))
+        ds = ds.filter(lambda i, clip, label: tf.shape(clip)[0] > 0)
+        return ds.map(lambda i, clip, label: (i, tf.ensure_shape(clip, [self.clip.frames, None, None, 3]), label))
 
 
 class TFRecordSource(ClipSource):
@@ -214,7 +240,7 @@ class TFRecordSource(ClipSource):
             self._size = sum(1 for _ in tf.data.TFRecordDataset(self.files))
         return self._size
 
-    def _decode(self, serialized, training: bool, seed):
+    def _decode(self, position, serialized, training: bool, seed):
         jpegs, label = parse_sequence_example(serialized)
         total = tf.shape(jpegs)[0]
         span = (self.clip.frames - 1) * self.clip.stride + 1
@@ -222,14 +248,13 @@ class TFRecordSource(ClipSource):
         indices = (start + self.clip.stride * tf.range(self.clip.frames)) % total
         frames = tf.map_fn(lambda j: tf.io.decode_jpeg(j, channels=3), tf.gather(jpegs, indices),
                            fn_output_signature=tf.uint8)
-        return frames, label
+        return position, frames, label
 
-    def _raw(self, training: bool, seed: int, epoch) -> tf.data.Dataset:
+    def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
         ds = tf.data.TFRecordDataset(self.files, num_parallel_reads=min(4, len(self.files)))
-        if training:
-            ds = ds.shuffle(1024, seed=_shuffle_seed(seed, epoch))
-        ds = ds.enumerate().map(lambda i, s: self._decode(s, training, _element_seed(seed, epoch, i)),
-                                num_parallel_calls=AUTOTUNE, deterministic=True)
+        ds = self._ordered(ds, training, seed, epoch, shard, 1024)
+        ds = ds.map(lambda i, s: self._decode(i, s, training, _element_seed(seed, epoch, i)),
+                    num_parallel_calls=AUTOTUNE, deterministic=True)
         return ds.ignore_errors(log_warning=True)
 
 
@@ -252,19 +277,18 @@ class SyntheticSource(ClipSource):
     def __len__(self) -> int:
         return len(self.labels)
 
-    def _raw(self, training: bool, seed: int, epoch) -> tf.data.Dataset:
+    def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
         ds = tf.data.Dataset.from_tensor_slices((self.videos, self.labels))
-        if training:
-            ds = ds.shuffle(len(self.labels), seed=_shuffle_seed(seed, epoch))
 
         def sample(i, item):
             video, label = item
             span = (self.clip.frames - 1) * self.clip.stride + 1
             start = _sample_start(tf.shape(video)[0], span, training, _element_seed(seed, epoch, i))
             indices = (start + self.clip.stride * tf.range(self.clip.frames)) % tf.shape(video)[0]
-            return tf.gather(video, indices), label
+            return i, tf.gather(video, indices), label
 
-        return ds.enumerate().map(sample, num_parallel_calls=AUTOTUNE, deterministic=True)
+        ds = self._ordered(ds, training, seed, epoch, shard, len(self.labels))
+        return ds.map(sample, num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
 def _read_classes(folder: Path) -> list[str]:

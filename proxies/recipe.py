@@ -3,7 +3,8 @@
 Official Model Garden settings (shared/docs/movinet_spec.md section 5): RMSprop (rho 0.9,
 momentum 0.9, epsilon 1.0, clipnorm 1.0), learning rate 1.8 per 1024 clips with linear warm-up
 then cosine decay, label smoothing 0.1, L2 3e-5 (Keras factor 1.5e-5), dropout 0.2 (0.5 for
-larger models), stochastic depth 0.2, mixed precision on accelerators. Proxy training uses the
+larger models), stochastic depth 0.2, synchronized batch norm across data-parallel workers,
+mixed precision on accelerators. Proxy training uses the
 same recipe with a short schedule and a higher rate, since it must rank architectures in
 minutes rather than reach the final accuracy.
 """
@@ -32,6 +33,7 @@ class Recipe:
     epsilon: float = 1.0
     clipnorm: float = 1.0
     bn_momentum: float = 0.99
+    sync_batch_norm: bool = True  # official use_sync_bn: BN statistics over the global batch
     mixed_precision: str = "auto"  # auto: on GPUs only; or "off", "mixed_float16", "mixed_bfloat16"
 
 

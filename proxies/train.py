@@ -1,11 +1,14 @@
 """Full training of any spec with the paper's recipe, locally or data-parallel on a Ray cluster.
 
 One code path: Ray Train's `TensorflowTrainer` runs the Keras `fit` loop on `num_workers`
-workers (1 locally) under `MultiWorkerMirroredStrategy`. Every epoch the chief saves the model
-and optimiser state as a Ray checkpoint; rerunning with `resume=True` (same output folder)
-continues from the last one. Each epoch's data order and augmentation depend only on
-(seed, epoch), so a resumed run ends where an uninterrupted one would. Stream specs train as
-`3d_2plus1d` and are exported as the `2plus1d` inference model.
+workers (1 locally) under `MultiWorkerMirroredStrategy` (with the corrections of
+`proxies.multiworker`). `batch_size` is per worker; each worker trains on its own shard of
+every epoch, batch norm is synchronised across workers, and gradients are summed before
+clipping, so N workers of batch B train exactly like one worker of batch N*B (tested).
+Every epoch the chief saves the model and optimiser state as a Ray checkpoint; rerunning with
+`resume=True` (same output folder) continues from the last one. Each epoch's data order and
+augmentation depend only on (seed, epoch), so a resumed run ends where an uninterrupted one
+would. Stream specs train as `3d_2plus1d` and are exported as the `2plus1d` inference model.
 
 Output folder: `spec.yaml`, `metrics.csv`, `tensorboard/`, `ray/` (checkpoints),
 `model.weights.h5`, `result.json`, and for stream specs `inference.yaml` +
@@ -76,6 +79,7 @@ def _worker(loop_config: dict) -> None:
 
     from search_space import build_model
 
+    from . import multiworker
     from .recipe import Recipe, make_loss, make_metrics, make_optimizer, one_hot, use_mixed_precision
 
     config = TrainConfig(**loop_config)
@@ -83,6 +87,8 @@ def _worker(loop_config: dict) -> None:
     rank, world = context.get_world_rank(), context.get_world_size()
     if config.cpus_per_worker:
         tf.config.threading.set_intra_op_parallelism_threads(config.cpus_per_worker)
+    if world > 1:
+        multiworker.enable()
     strategy = tf.distribute.MultiWorkerMirroredStrategy() if world > 1 else tf.distribute.get_strategy()
     recipe = Recipe(**config.recipe)
     use_mixed_precision(recipe)
@@ -93,20 +99,25 @@ def _worker(loop_config: dict) -> None:
     steps = max(1, len(train_source) // global_batch)
     with strategy.scope():
         model = build_model(spec, num_classes, recipe.dropout_rate, recipe.stochastic_depth_rate,
-                            recipe.weight_decay, recipe.bn_momentum)
+                            recipe.weight_decay, recipe.bn_momentum, sync_bn=recipe.sync_batch_norm and world > 1)
         model.compile(optimizer=make_optimizer(recipe, global_batch, steps, config.epochs), loss=make_loss(recipe),
                       metrics=make_metrics())
         first_epoch = _restore(model)
     output = Path(config.output)
-    callbacks = [_EpochSeeds(config.seed), _EpochCheckpoint(rank)]
+    callbacks = [_EpochSeeds(config.seed, rank), _EpochCheckpoint(rank)]
     if rank == 0:
         callbacks += [keras.callbacks.TensorBoard(str(output / "tensorboard")),
                       keras.callbacks.CSVLogger(str(output / "metrics.csv"), append=True)]
     if first_epoch < config.epochs:
-        train_data = train_source.epochs(True, global_batch, first_epoch, config.epochs, config.seed)
-        model.fit(train_data.map(one_hot(num_classes)), epochs=config.epochs, initial_epoch=first_epoch,
-                  steps_per_epoch=steps, validation_data=val_source.dataset(False, global_batch).map(one_hot(num_classes)),
-                  callbacks=callbacks, verbose=2 if rank == 0 else 0)
+        # Each worker trains on its shard of every epoch; all workers validate on the whole split
+        # (exact metrics, and the same number of steps everywhere, which collectives require).
+        train_data = strategy.distribute_datasets_from_function(lambda context: train_source.epochs(
+            True, context.get_per_replica_batch_size(global_batch), first_epoch, config.epochs, config.seed, steps,
+            shard=(context.num_input_pipelines, context.input_pipeline_id)).map(one_hot(num_classes)))
+        val_data = strategy.distribute_datasets_from_function(
+            lambda context: val_source.dataset(False, config.batch_size).map(one_hot(num_classes)))
+        model.fit(train_data, epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+                  validation_data=val_data, callbacks=callbacks, verbose=2 if rank == 0 else 0)
     if rank == 0:
         _export(model, config, num_classes, train_source.class_names)
 
@@ -125,20 +136,22 @@ def _restore(model) -> int:
 
 
 class _EpochSeeds(keras.callbacks.Callback):
-    """Re-seeds dropout / drop-path generators from (seed, epoch) at every epoch start.
+    """Re-seeds dropout / drop-path generators from (seed, epoch, worker rank) at every epoch start.
 
     Their running states are not part of the saved weights, so without this a resumed run
-    would draw different masks than an uninterrupted one.
+    would draw different masks than an uninterrupted one; the rank gives each data-parallel
+    worker its own masks for its own clips.
     """
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, rank: int = 0):
         super().__init__()
         self.seed = seed
+        self.rank = rank
 
     def on_epoch_begin(self, epoch, logs=None):
         states = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
         for index, state in enumerate(states):
-            state.assign([self.seed * 100_003 + epoch, index])
+            state.assign([self.seed * 100_003 + epoch, self.rank * len(states) + index])
 
 
 class _EpochCheckpoint(keras.callbacks.Callback):

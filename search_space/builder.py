@@ -28,7 +28,7 @@ class MoViNet(keras.Model):
 
     def __init__(self, spec: ArchSpec | Mapping[str, Any], num_classes: int = 600, dropout_rate: float = 0.2,
                  stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0, bn_momentum: float = BN_MOMENTUM,
-                 **kwargs):
+                 sync_bn: bool = False, **kwargs):
         super().__init__(name=kwargs.pop("name", None) or f"movinet_{getattr(spec, 'name', 'spec')}", **kwargs)
         spec = spec if isinstance(spec, ArchSpec) else ArchSpec.from_dict(spec)
         self.spec = spec
@@ -37,19 +37,20 @@ class MoViNet(keras.Model):
         self.stochastic_depth_rate = stochastic_depth_rate
         self.weight_decay = weight_decay
         self.bn_momentum = bn_momentum
+        self.sync_bn = sync_bn
         regularizer = keras.regularizers.L2(weight_decay) if weight_decay else None
         geometry = walk(spec)
         total = len(geometry.layers)
         self.stem = ConvUnit(spec.stem.filters, spec.stem.kernel, spec.stem.stride,
                              factorized=spec.conv_type != "3d", causal=spec.causal, activation=spec.activation,
                              state_prefix="state_stem", kernel_regularizer=regularizer, bn_momentum=bn_momentum,
-                             name="stem")
+                             sync_bn=sync_bn, name="stem")
         # Stochastic depth grows linearly with depth (official: rate * layer_number / num_layers).
         self.bottlenecks = [Bottleneck(g, spec, drop_rate=stochastic_depth_rate * g.number / total,
-                                       kernel_regularizer=regularizer, bn_momentum=bn_momentum)
+                                       kernel_regularizer=regularizer, bn_momentum=bn_momentum, sync_bn=sync_bn)
                             for g in geometry.layers]
         self.head = Head(spec.head.project_filters, spec.activation, kernel_regularizer=regularizer,
-                         bn_momentum=bn_momentum, name="head")
+                         bn_momentum=bn_momentum, sync_bn=sync_bn, name="head")
         self.classifier = Classifier(spec.head.head_filters, num_classes, spec.head.activation, dropout_rate,
                                      kernel_regularizer=regularizer, name="classifier")
 
@@ -82,13 +83,12 @@ class MoViNet(keras.Model):
     def get_config(self) -> dict[str, Any]:
         return {"spec": self.spec.to_dict(), "num_classes": self.num_classes, "dropout_rate": self.dropout_rate,
                 "stochastic_depth_rate": self.stochastic_depth_rate, "weight_decay": self.weight_decay,
-                "bn_momentum": self.bn_momentum,
-                "name": self.name}
+                "bn_momentum": self.bn_momentum, "sync_bn": self.sync_bn, "name": self.name}
 
 
 def build_model(spec: ArchSpec, num_classes: int = 600, dropout_rate: float = 0.2,
                 stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0,
-                bn_momentum: float = BN_MOMENTUM) -> MoViNet:
+                bn_momentum: float = BN_MOMENTUM, sync_bn: bool = False) -> MoViNet:
     """Builds (and creates the weights of) the model for `spec`.
 
     Args:
@@ -99,10 +99,12 @@ def build_model(spec: ArchSpec, num_classes: int = 600, dropout_rate: float = 0.
       weight_decay: L2 factor on conv kernels (Keras scale; official recipe 1.5e-5).
       bn_momentum: batch-norm moving-average momentum (official 0.99; short proxy runs need
         ~0.9 for the moving statistics to catch up within a few hundred steps).
+      sync_bn: batch statistics over the global batch of all data-parallel replicas (official
+        `use_sync_bn`); has no effect outside a distribution strategy.
     """
     if not isinstance(spec, ArchSpec):
         raise SpecError(f"build_model: expected an ArchSpec, got {type(spec).__name__}")
-    model = MoViNet(spec, num_classes, dropout_rate, stochastic_depth_rate, weight_decay, bn_momentum)
+    model = MoViNet(spec, num_classes, dropout_rate, stochastic_depth_rate, weight_decay, bn_momentum, sync_bn)
     # Weights do not depend on the input size ('same' padding accepts any), so a tiny clip
     # creates them all.
     model(tf.zeros([1, 1, 8, 8, 3]))

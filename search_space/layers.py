@@ -30,8 +30,11 @@ BN_MOMENTUM = 0.99
 BN_EPSILON = 1e-3
 
 
-def _batch_norm(name: str, momentum: float) -> keras.layers.BatchNormalization:
-    return keras.layers.BatchNormalization(momentum=momentum, epsilon=BN_EPSILON, name=name)
+def _batch_norm(name: str, momentum: float, synchronized: bool) -> keras.layers.BatchNormalization:
+    """Official BN settings; `synchronized` pools batch statistics over all data-parallel replicas
+    (the official `use_sync_bn`), so N workers see the statistics of the global batch."""
+    return keras.layers.BatchNormalization(momentum=momentum, epsilon=BN_EPSILON, synchronized=synchronized,
+                                           name=name)
 
 
 def _fan_in_he_normal(fan_in: int) -> keras.initializers.Initializer:
@@ -161,7 +164,7 @@ class ConvUnit(keras.layers.Layer):
                  depthwise: bool = False, factorized: bool = False, causal: bool = False,
                  activation: str | None = None, use_bn: bool = True, use_bias: bool = False,
                  state_prefix: str = "", kernel_regularizer=None, kernel_initializer=None,
-                 bn_momentum: float = BN_MOMENTUM, **kwargs):
+                 bn_momentum: float = BN_MOMENTUM, sync_bn: bool = False, **kwargs):
         super().__init__(**kwargs)
         kt, kh, kw = kernel
         self.pointwise = kernel == (1, 1, 1) and stride == (1, 1, 1) and not depthwise
@@ -179,11 +182,11 @@ class ConvUnit(keras.layers.Layer):
                                            kernel_regularizer, name="conv")
             self.temporal = SpatioTemporalConv(filters, (kt, 1, 1), (stride[0], 1, 1), depthwise, padding,
                                                kernel_regularizer, name="conv_temporal")
-            self.bn_temporal = _batch_norm("bn_temporal", bn_momentum) if use_bn else None
+            self.bn_temporal = _batch_norm("bn_temporal", bn_momentum, sync_bn) if use_bn else None
         else:
             self.conv = SpatioTemporalConv(filters, kernel, stride, depthwise, padding, kernel_regularizer,
                                            name="conv")
-        self.bn = _batch_norm("bn", bn_momentum) if use_bn else None
+        self.bn = _batch_norm("bn", bn_momentum, sync_bn) if use_bn else None
 
     def _post(self, x, bn, training):
         if bn is not None:
@@ -333,13 +336,13 @@ class Bottleneck(keras.layers.Layer):
     """
 
     def __init__(self, geometry, spec, drop_rate: float = 0.0, kernel_regularizer=None,
-                 bn_momentum: float = BN_MOMENTUM, **kwargs):
+                 bn_momentum: float = BN_MOMENTUM, sync_bn: bool = False, **kwargs):
         super().__init__(name=geometry.name, **kwargs)
         layer = geometry.spec
         factorized = spec.conv_type != "3d"
         prefix = f"state_{geometry.name}"
         common = dict(kernel_regularizer=kernel_regularizer)
-        norm = dict(common, bn_momentum=bn_momentum)
+        norm = dict(common, bn_momentum=bn_momentum, sync_bn=sync_bn)
         self.expansion = ConvUnit(layer.expand, activation=spec.activation, name="expansion", **norm)
         self.feature = ConvUnit(None, layer.kernel, layer.stride, depthwise=True, factorized=factorized,
                                 causal=spec.causal, activation=spec.activation, state_prefix=prefix,
@@ -389,10 +392,10 @@ class Head(keras.layers.Layer):
     """1x1x1 projection + BN + activation, then the mean over every frame seen (state 'state_head')."""
 
     def __init__(self, project_filters: int, activation: str, kernel_regularizer=None,
-                 bn_momentum: float = BN_MOMENTUM, **kwargs):
+                 bn_momentum: float = BN_MOMENTUM, sync_bn: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.project = ConvUnit(project_filters, activation=activation, kernel_regularizer=kernel_regularizer,
-                                bn_momentum=bn_momentum, name="project")
+                                bn_momentum=bn_momentum, sync_bn=sync_bn, name="project")
         self.pool = CumulativeAveragePool(causal=False, state_prefix="state_head", name="pool")
 
     def call(self, x, states: Mapping[str, tf.Tensor] | None = None, training=None):

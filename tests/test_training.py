@@ -1,4 +1,4 @@
-"""Training: proxy trials, stream conversion, full training with kill + resume, Ray Train workers."""
+"""Training: proxy trials, stream conversion, full training with kill + resume on 1 and 2 Ray Train workers."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,6 +17,7 @@ from conftest import REPO, randomize_weights
 from proxies.pipeline import ClipConfig, SyntheticSource
 from proxies.proxy import PROXY_RECIPE, ProxyConfig, checkpoint_epochs, train_proxy
 from proxies.synthetic import SyntheticConfig
+from proxies.train import _EpochSeeds
 from search_space import build_model, convert_conv_type, preset, streaming_variant
 
 DATA = SyntheticConfig(num_classes=3, clips_per_class=10, frames=8, resolution=32, difficulty=0.2)
@@ -28,17 +29,8 @@ def sources():
     return SyntheticSource(DATA, CLIP, "train"), SyntheticSource(DATA, CLIP, "val")
 
 
-def test_proxy_trial_reports_each_epoch(sources):
-    reports = []
-    proxy = ProxyConfig(frames=4, resolution=32, epochs=2, batch_size=4)
-    result = train_proxy(preset("t0"), proxy, *sources, report=reports.append)
-    assert result.status == "ok" and result.epochs == 2 and [r["epoch"] for r in reports] == [1, 2]
-    assert 0.0 <= result.top1 <= result.top5 <= 1.0 and np.isfinite(result.loss)
-    assert result.train_clips_per_s > 0 and result.wall_time_s > 0 and result.gflops > 0 and result.params > 0
-
-
-def test_proxy_trial_checkpoints_resume(sources, tmp_path):
-    folders = []
+def test_proxy_trial_reports_and_checkpoints_each_epoch_and_resumes(sources, tmp_path):
+    folders, reports = [], []
     proxy = ProxyConfig(frames=4, resolution=32, epochs=2, batch_size=4)
 
     def new_folder():
@@ -46,7 +38,11 @@ def test_proxy_trial_checkpoints_resume(sources, tmp_path):
         folders[-1].mkdir()
         return str(folders[-1])
 
-    full = train_proxy(preset("t0"), proxy, *sources, report=lambda m: None, checkpoint_dir=new_folder)
+    full = train_proxy(preset("t0"), proxy, *sources, report=reports.append, checkpoint_dir=new_folder)
+    assert full.status == "ok" and full.epochs == 2 and [r["epoch"] for r in reports] == [1, 2]
+    assert [r["status"] for r in reports] == ["running", "ok"] and reports[-1]["top1"] == full.top1
+    assert 0.0 <= full.top1 <= full.top5 <= 1.0 and np.isfinite(full.loss)
+    assert full.train_clips_per_s > 0 and full.wall_time_s > 0 and full.gflops > 0 and full.params > 0
     assert [checkpoint_epochs(str(f)) for f in folders] == [1, 2]
     finished = train_proxy(preset("t0"), proxy, *sources, resume_from=(str(folders[-1]), 2))
     assert finished.status == "ok" and finished.top1 == pytest.approx(full.top1)
@@ -75,11 +71,29 @@ def test_stream_training_model_converts_with_identical_outputs():
     np.testing.assert_allclose(logits.numpy(), model(video).numpy(), atol=1e-4)
 
 
+def test_epoch_seeds_make_dropout_masks_depend_on_epoch_and_worker_only():
+    # Resumed runs redraw the masks of an uninterrupted run only if the generators are re-seeded
+    # from (seed, epoch), whatever they drew before; each worker draws its own masks.
+    model = build_model(preset("t0"), num_classes=3, dropout_rate=0.5, stochastic_depth_rate=0.5)
+    video = tf.random.uniform([2, 2, 32, 32, 3], seed=4)
+
+    def masks(epoch, rank=0, draws_before=0):
+        seeds = _EpochSeeds(seed=7, rank=rank)
+        seeds.set_model(model)
+        for _ in range(draws_before):
+            model(video, training=True)
+        seeds.on_epoch_begin(epoch)
+        return model(video, training=True).numpy()
+
+    np.testing.assert_array_equal(masks(3), masks(3, draws_before=2))
+    assert not np.array_equal(masks(3), masks(4)) and not np.array_equal(masks(3), masks(3, rank=1))
+
+
 def _train_command(output, *extra):
     return [sys.executable, str(REPO / "run_search.py"), "train", "--arch", "t0", "--data", "synthetic",
             "--output", str(output), "--epochs", "3", "--frames", "4", "--resolution", "32", "--frame-stride", "2",
             "--synthetic-classes", "3", "--synthetic-clips", "10", "--synthetic-frames", "8",
-            "--synthetic-resolution", "32", "--batch-size", "4", *extra]
+            "--synthetic-resolution", "32", *extra]
 
 
 def _checkpoints(output):
@@ -87,14 +101,17 @@ def _checkpoints(output):
     return sorted(p for p in folder.glob("checkpoint_*")) if folder.is_dir() else []
 
 
-def test_killed_training_resumes_to_the_same_result(tmp_path):
+def _kill_resume_and_compare(tmp_path, reference_args, killed_args):
+    """Runs a reference training, then another killed after its first checkpoint and resumed;
+    both must end with the same result."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    reference = subprocess.run(_train_command(tmp_path / "full"), env=env, capture_output=True, text=True)
+    reference = subprocess.run(_train_command(tmp_path / "reference", *reference_args), env=env,
+                               capture_output=True, text=True)
     assert reference.returncode == 0, reference.stderr[-2000:]
-    expected = json.loads((tmp_path / "full" / "result.json").read_text())
+    expected = json.loads((tmp_path / "reference" / "result.json").read_text())
 
     killed = tmp_path / "killed"
-    process = subprocess.Popen(_train_command(killed), env=env, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(_train_command(killed, *killed_args), env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
     while not _checkpoints(killed) and time.time() < deadline and process.poll() is None:
@@ -103,11 +120,27 @@ def test_killed_training_resumes_to_the_same_result(tmp_path):
     process.wait()
     assert _checkpoints(killed) and not (killed / "result.json").exists()
 
-    refused = subprocess.run(_train_command(killed), env=env, capture_output=True, text=True)
+    refused = subprocess.run(_train_command(killed, *killed_args), env=env, capture_output=True, text=True)
     assert refused.returncode == 2 and "pass --resume" in refused.stderr
-    resumed = subprocess.run(_train_command(killed, "--resume"), env=env, capture_output=True, text=True)
+    resumed = subprocess.run(_train_command(killed, *killed_args, "--resume"), env=env, capture_output=True,
+                             text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     result = json.loads((killed / "result.json").read_text())
     assert result["epochs"] == expected["epochs"] == 3
     assert result["loss"] == pytest.approx(expected["loss"], rel=1e-4, abs=1e-5)
     assert result["top1"] == pytest.approx(expected["top1"], abs=1e-6)
+    return result
+
+
+def test_two_workers_killed_and_resumed_train_like_one_worker(tmp_path):
+    # Ray Train with 2 data-parallel workers of batch 2 on local Ray, killed after its first
+    # epoch and resumed, ends where 1 worker of batch 4 ends: shards, synchronised batch norm,
+    # summed-then-clipped gradients. Dropout is off: its masks depend on how the batch is split.
+    no_dropout = ("--dropout", "0", "--stochastic-depth", "0")
+    _kill_resume_and_compare(tmp_path, ("--batch-size", "4", *no_dropout),
+                             ("--batch-size", "2", "--num-workers", "2", *no_dropout))
+
+
+@pytest.mark.slow
+def test_killed_training_with_dropout_resumes_to_the_same_result(tmp_path):
+    _kill_resume_and_compare(tmp_path, ("--batch-size", "4"), ("--batch-size", "4"))
