@@ -19,10 +19,10 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from search_space import ArchSpec, build_model, count_flops
+from search_space import ArchSpec, count_flops
 
 from .pipeline import ClipSource
-from .recipe import Recipe, make_loss, make_metrics, make_optimizer, one_hot
+from .recipe import Recipe, compiled_model, one_hot
 
 __all__ = ["ProxyConfig", "TrialResult", "train_proxy", "PROXY_RECIPE", "checkpoint_epochs"]
 
@@ -160,16 +160,11 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
     result = TrialResult(status="ok", gflops=cost.gflops, params=cost.params)
     keras.utils.set_random_seed(proxy.seed)
     try:
-        recipe = proxy.recipe
-        model = build_model(spec, num_classes, recipe.dropout_rate, recipe.stochastic_depth_rate, recipe.weight_decay,
-                            recipe.bn_momentum)
         first_epoch = min(resume_from[1], proxy.epochs) if resume_from else 0
         steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
                                                     * min(1.0, num_classes / train.num_classes)) // proxy.batch_size)
-        model.compile(optimizer=make_optimizer(recipe, proxy.batch_size, steps, proxy.epochs),
-                      loss=make_loss(recipe), metrics=make_metrics())
+        model = compiled_model(spec, num_classes, proxy.recipe, proxy.batch_size, steps, proxy.epochs)
         if resume_from:
-            model.optimizer.build(model.trainable_variables)
             model.load_weights(os.path.join(resume_from[0], CHECKPOINT_WEIGHTS))
         progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
                              checkpoint_dir)

@@ -77,10 +77,8 @@ def _worker(loop_config: dict) -> None:
     import ray.train
     import tensorflow as tf
 
-    from search_space import build_model
-
     from . import multiworker
-    from .recipe import Recipe, make_loss, make_metrics, make_optimizer, one_hot, use_mixed_precision
+    from .recipe import Recipe, compiled_model, one_hot, use_mixed_precision
 
     config = TrainConfig(**loop_config)
     context = ray.train.get_context()
@@ -98,10 +96,8 @@ def _worker(loop_config: dict) -> None:
     global_batch = config.batch_size * world
     steps = max(1, len(train_source) // global_batch)
     with strategy.scope():
-        model = build_model(spec, num_classes, recipe.dropout_rate, recipe.stochastic_depth_rate,
-                            recipe.weight_decay, recipe.bn_momentum, sync_bn=recipe.sync_batch_norm and world > 1)
-        model.compile(optimizer=make_optimizer(recipe, global_batch, steps, config.epochs), loss=make_loss(recipe),
-                      metrics=make_metrics())
+        model = compiled_model(spec, num_classes, recipe, global_batch, steps, config.epochs,
+                               sync_bn=recipe.sync_batch_norm and world > 1)
         first_epoch = _restore(model)
     output = Path(config.output)
     callbacks = [_EpochSeeds(config.seed, rank), _EpochCheckpoint(rank)]
@@ -130,7 +126,6 @@ def _restore(model) -> int:
     if checkpoint is None:
         return 0
     with checkpoint.as_directory() as folder:
-        model.optimizer.build(model.trainable_variables)
         model.load_weights(os.path.join(folder, _WEIGHTS))
         return int(json.loads(Path(folder, _STATE).read_text())["epoch"])
 
