@@ -89,13 +89,13 @@ class _Progress(keras.callbacks.Callback):
     """Times the training phase of each epoch and forwards per-epoch metrics to `report`."""
 
     def __init__(self, report: Reporter | None, clips_per_step: int, epochs: int, static: dict,
-                 checkpoint_dir: Callable[[], str] | None = None):
+                 checkpoint_dir: Callable[[], str] | None = None, started: float | None = None):
         super().__init__()
         self.report = report
         self.checkpoint_dir = checkpoint_dir
         self.total_epochs = epochs
         self.static = static  # cost fields repeated in every report, so any report is a full row
-        self.started = time.perf_counter()
+        self.started = started or time.perf_counter()  # the trial's start: model building counts too
         self.clips_per_step = clips_per_step
         self.train_seconds = 0.0
         self.train_clips = 0
@@ -134,13 +134,26 @@ class _Progress(keras.callbacks.Callback):
             self.report(row)
 
 
-def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes: int, epoch=0):
+def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes: int, epoch=0,
+            steps: int | None = None):
+    """One epoch of the proxy's classes and clips; with `steps`, exactly that many batches.
+
+    Exact epochs keep epoch e's data in epoch e however many clips the class subset leaves.
+    tf.data's autotuning is off: its model thread can hold the deletion of a pipeline's
+    iterator at the end of `fit` for 5-20 s on a loaded machine (seen in 3 of 4 trials of a
+    2-core search), and the proxy's in-memory pipeline needs no tuning.
+    """
     ds = source.dataset(training, proxy.batch_size, seed=proxy.seed, epoch=epoch).unbatch()
     if num_classes < source.num_classes:
         ds = ds.filter(lambda clip, label: label < num_classes)
     if training and proxy.clip_fraction < 1.0:
         ds = ds.take(max(proxy.batch_size, int(len(source) * proxy.clip_fraction)))
-    return ds.batch(proxy.batch_size, drop_remainder=training).map(one_hot(num_classes)).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(proxy.batch_size, drop_remainder=training)
+    if steps:
+        ds = ds.repeat().take(steps)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.map(one_hot(num_classes)).prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
 def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
@@ -167,16 +180,16 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
         if resume_from:
             model.load_weights(os.path.join(resume_from[0], CHECKPOINT_WEIGHTS))
         progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
-                             checkpoint_dir)
+                             checkpoint_dir, start)
         val_ds = _subset(val, proxy, False, num_classes)
         if first_epoch == proxy.epochs:  # resumed after its last epoch: only the evaluation is left
             logs = model.evaluate(val_ds, return_dict=True, verbose=0)
             progress.epochs = first_epoch
             progress.last = {"top1": logs["top1"], "top5": logs["top5"], "loss": logs["loss"], "train_loss": 0.0}
         else:
-            train_ds = functools.reduce(tf.data.Dataset.concatenate, [_subset(train, proxy, True, num_classes, e)
+            train_ds = functools.reduce(tf.data.Dataset.concatenate, [_subset(train, proxy, True, num_classes, e, steps)
                                                                        for e in range(first_epoch, proxy.epochs)])
-            model.fit(train_ds.repeat(), epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+            model.fit(train_ds, epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
                       validation_data=val_ds, callbacks=[progress], verbose=0)
         result.epochs = progress.epochs
         result.train_clips_per_s = progress.last.get("train_clips_per_s", math.nan)

@@ -219,14 +219,12 @@ def _tune_config(options, space, setup, budget, log, seed_params):
 def _run_keras_tuner(options, space, setup, budget, log, resume) -> list[dict]:
     import keras_tuner
 
+    from .proxy import train_proxy
+    from .trial import proxy_task
     from .trial import reward as reward_fn
-    from .pipeline import ClipConfig, open_source
-    from .proxy import ProxyConfig, train_proxy
-    from .synthetic import SyntheticConfig
 
     output = Path(options.output)
     rows_path = output / "keras_tuner_trials.jsonl"
-    synthetic = SyntheticConfig(**setup["synthetic"]) if options.data == "synthetic" else None
 
     class ProxyTuner(keras_tuner.Tuner):
         """KerasTuner over the same space: each trial is one proxy training."""
@@ -239,11 +237,7 @@ def _run_keras_tuner(options, space, setup, budget, log, resume) -> list[dict]:
             if gflops not in budget:
                 log({**params, "gflops": gflops, "status": "rejected_budget"})
                 return {"reward": -1e9}
-            proxy = ProxyConfig(**setup["proxy"], frames=spec.input.frames, resolution=spec.input.resolution)
-            clip = ClipConfig(frames=proxy.frames, resolution=proxy.resolution, stride=space.frame_stride,
-                              flip=options.data != "synthetic")
-            result = train_proxy(spec, proxy, open_source(options.data, "train", clip, synthetic),
-                                 open_source(options.data, "val", clip, synthetic))
+            result = train_proxy(spec, *proxy_task(spec, setup))
             value = reward_fn(result.top1, result.gflops, setup["reward"], setup["target_gflops"])
             row.update(result.to_dict(), num_params=result.params, reward=value, node="local")
             with rows_path.open("a") as handle:

@@ -18,7 +18,7 @@ from dataclasses import asdict
 
 from ray import tune
 
-__all__ = ["run_trial", "reward"]
+__all__ = ["run_trial", "reward", "proxy_task"]
 
 
 def reward(top1: float, gflops: float, kind: str, target: float | None, beta: float = -0.5) -> float:
@@ -50,6 +50,24 @@ def _maybe_inject_fault(params: dict) -> None:
             raise RuntimeError(f"injected failure for {name}={value}")
 
 
+def proxy_task(spec, setup: dict):
+    """The proxy configuration and the train / val sources a search trial of `spec` uses.
+
+    Sources are cached by configuration, so a reused worker (Ray) or the single KerasTuner
+    process does not regenerate or re-index the data for every trial.
+    """
+    from .pipeline import ClipConfig
+    from .proxy import ProxyConfig
+    from .synthetic import SyntheticConfig
+
+    proxy = ProxyConfig(**setup["proxy"], frames=spec.input.frames, resolution=spec.input.resolution)
+    clip = ClipConfig(frames=proxy.frames, resolution=proxy.resolution, stride=spec.input.frame_stride,
+                      flip=setup["data"] != "synthetic")
+    synthetic = SyntheticConfig(**setup["synthetic"]) if setup["data"] == "synthetic" else None
+    return proxy, _cached_source(setup["data"], "train", clip, synthetic), _cached_source(setup["data"], "val",
+                                                                                           clip, synthetic)
+
+
 def run_trial(params: dict, setup: dict) -> None:
     """Trainable: `params` from the search space, `setup` shared by all trials."""
     import ray
@@ -60,9 +78,7 @@ def run_trial(params: dict, setup: dict) -> None:
 
     import keras
 
-    from .pipeline import ClipConfig
-    from .proxy import ProxyConfig, checkpoint_epochs, train_proxy
-    from .synthetic import SyntheticConfig
+    from .proxy import checkpoint_epochs, train_proxy
 
     cpus = int(setup.get("cpus_per_trial") or 1)
     with contextlib.suppress(RuntimeError):  # already initialised by an earlier trial in this worker
@@ -73,12 +89,7 @@ def run_trial(params: dict, setup: dict) -> None:
     _maybe_inject_fault(params)
     space = SearchSpace(**setup["space"])
     spec = space.to_spec(params, name=f"trial_{tune.get_context().get_trial_id()}")
-    proxy = ProxyConfig(**setup["proxy"], frames=spec.input.frames, resolution=spec.input.resolution)
-    clip = ClipConfig(frames=proxy.frames, resolution=proxy.resolution, stride=space.frame_stride,
-                      flip=setup["data"] != "synthetic")
-    synthetic = SyntheticConfig(**setup["synthetic"]) if setup["data"] == "synthetic" else None
-    train = _cached_source(setup["data"], "train", clip, synthetic)
-    val = _cached_source(setup["data"], "val", clip, synthetic)
+    proxy, train, val = proxy_task(spec, setup)
     target = setup.get("target_gflops")
 
     node = ray.get_runtime_context().get_node_id()
