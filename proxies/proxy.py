@@ -89,13 +89,13 @@ class _Progress(keras.callbacks.Callback):
     """Times the training phase of each epoch and forwards per-epoch metrics to `report`."""
 
     def __init__(self, report: Reporter | None, clips_per_step: int, epochs: int, static: dict,
-                 checkpoint_dir: Callable[[], str] | None = None, started: float | None = None):
+                 checkpoint_dir: Callable[[], str] | None, started: float):
         super().__init__()
         self.report = report
         self.checkpoint_dir = checkpoint_dir
         self.total_epochs = epochs
         self.static = static  # cost fields repeated in every report, so any report is a full row
-        self.started = started or time.perf_counter()  # the trial's start: model building counts too
+        self.started = started  # the trial's start: model building counts too
         self.clips_per_step = clips_per_step
         self.train_seconds = 0.0
         self.train_clips = 0

@@ -129,7 +129,6 @@ def _kill_resume_and_compare(tmp_path, reference_args, killed_args):
     assert result["epochs"] == expected["epochs"] == 3
     assert result["loss"] == pytest.approx(expected["loss"], rel=1e-4, abs=1e-5)
     assert result["top1"] == pytest.approx(expected["top1"], abs=1e-6)
-    return result
 
 
 def test_two_workers_killed_and_resumed_train_like_one_worker(tmp_path):
