@@ -15,16 +15,13 @@ import numpy as np
 import tensorflow as tf
 
 from .builder import MoViNet
+from .errors import CheckpointMismatchError
 from .layers import Bottleneck, ConvUnit, Pointwise, SpatioTemporalConv
 
 __all__ = ["CheckpointMismatchError", "official_variable_map", "load_official_checkpoint"]
 
 _SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 _BN_WEIGHTS = ("gamma", "beta", "moving_mean", "moving_variance")
-
-
-class CheckpointMismatchError(ValueError):
-    """The checkpoint does not fit the model; the message names the first offending variable."""
 
 
 def _conv_weights(conv, path: str, mobile: bool) -> Iterator[tuple[str, object]]:

@@ -16,6 +16,8 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from .errors import SpecError
+
 __all__ = [
     "SpecError", "StemSpec", "LayerSpec", "BlockSpec", "HeadSpec", "InputSpec", "ArchSpec",
     "CONV_TYPES", "SE_TYPES", "ACTIVATIONS", "GATING_ACTIVATIONS",
@@ -28,10 +30,6 @@ SE_TYPES = ("3d", "2d", "2plus3d", "none")
 ACTIVATIONS = ("swish", "hard_swish", "relu", "relu6")
 GATING_ACTIVATIONS = ("sigmoid", "hard_sigmoid")
 NUM_BLOCKS = 5
-
-
-class SpecError(ValueError):
-    """A spec value that cannot describe a buildable MoViNet; the message names the field."""
 
 
 @dataclass(frozen=True)
