@@ -6,22 +6,30 @@
     python run_search.py search --resume --output runs/<stamp>
     python run_search.py export --run runs/<stamp> [--top 3]
     python run_search.py train --arch a0|spec.yaml --data DIR|synthetic --output DIR [--resume]
-    python run_search.py flops --arch a0 [--stream] [--frames 50 --resolution 172] [--json]
+    python run_search.py flops --arch a0 [--stream] [--frames 50 --resolution 172] [--per-block] [--json]
 
-Every command reports bad input (unknown preset, malformed spec YAML, ...) as one line naming
-what is wrong, and exits with status 2.
+Bad input (an unknown preset, a malformed spec YAML, a missing data folder...) is reported in
+one line naming what is wrong, with exit status 2; anything else is a bug and shows its
+traceback. Defaults come from the option dataclasses (`search.SearchOptions`,
+`proxies.config.TrainConfig`, ...), never from this file.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import sys
 import time
+from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+def _default(cls: type, name: str) -> Any:
+    """The default of dataclass field `name` of `cls` (the one home of every CLI default)."""
+    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return field.default_factory() if field.default is dataclasses.MISSING else field.default
 
 
+# ----- flops -----------------------------------------------------------------------------------
 def _flops(args: argparse.Namespace) -> int:
     from search_space import count_flops, load_arch
 
@@ -30,174 +38,205 @@ def _flops(args: argparse.Namespace) -> int:
     resolution = args.resolution or spec.input.resolution
     cost = count_flops(spec, frames, resolution, num_classes=args.num_classes)
     if args.json:
-        print(json.dumps({"arch": spec.name, "frames": frames, "resolution": resolution,
-                          "gflops": cost.gflops, "gmacs": cost.gmacs, "params": cost.params}))
-    else:
-        print(f"{spec.name}: {cost.gflops:.3f} GFLOPs ({cost.gmacs:.3f} G multiply-adds), "
-              f"{cost.params:,} parameters, on {frames}x{resolution}x{resolution} frames, "
-              f"{args.num_classes} classes")
+        result = {"arch": spec.name, "frames": frames, "resolution": resolution, "gflops": cost.gflops,
+                  "gmacs": cost.gmacs, "params": cost.params}
+        if args.per_block:
+            result["per_block_gflops"] = cost.per_block()
+        print(json.dumps(result))
+        return 0
+    print(f"{spec.name}: {cost.gflops:.3f} GFLOPs ({cost.gmacs:.3f} G multiply-adds), {cost.params:,} parameters, "
+          f"on {frames}x{resolution}x{resolution} frames, {args.num_classes} classes")
+    if args.per_block:
+        depths = {f"block{b}": len(block.layers) for b, block in enumerate(spec.blocks)}
+        for name, gflops in cost.per_block().items():
+            layers = f"{depths[name]:>3} layers" if name in depths else " " * 10
+            print(f"  {name:<7}{layers}  {gflops:9.4f} GFLOPs  {100 * gflops / cost.gflops:5.1f}%")
     return 0
 
 
-def _synthetic_args(parser: argparse.ArgumentParser, classes: int = 10, clips: int = 60, frames: int = 16,
-                    resolution: int = 64) -> None:
+# ----- data options shared by search and train ------------------------------------------------
+def _data_args(parser: argparse.ArgumentParser) -> None:
+    from proxies.config import DataConfig
+    from proxies.synthetic import SyntheticConfig
+
+    parser.add_argument("--data", default=_default(DataConfig, "source"),
+                        help="'synthetic', a Kinetics folder or a TFRecord folder")
     group = parser.add_argument_group("synthetic data (--data synthetic)")
-    group.add_argument("--synthetic-classes", type=int, default=classes)
-    group.add_argument("--synthetic-clips", type=int, default=clips, help="clips per class (1 in 5 held out)")
-    group.add_argument("--synthetic-frames", type=int, default=frames)
-    group.add_argument("--synthetic-resolution", type=int, default=resolution)
-    group.add_argument("--difficulty", type=float, default=0.3)
+    group.add_argument("--synthetic-classes", type=int, default=_default(SyntheticConfig, "num_classes"))
+    group.add_argument("--synthetic-clips", type=int, default=_default(SyntheticConfig, "clips_per_class"),
+                       help="clips per class (1 in 5 held out)")
+    group.add_argument("--synthetic-frames", type=int, default=_default(SyntheticConfig, "frames"))
+    group.add_argument("--synthetic-resolution", type=int, default=_default(SyntheticConfig, "resolution"))
+    group.add_argument("--difficulty", type=float, default=_default(SyntheticConfig, "difficulty"))
 
 
-def _synthetic_config(args: argparse.Namespace) -> dict:
-    return {"num_classes": args.synthetic_classes, "clips_per_class": args.synthetic_clips,
-            "frames": args.synthetic_frames, "resolution": args.synthetic_resolution,
-            "difficulty": args.difficulty, "seed": args.seed}
+def _data_config(args: argparse.Namespace):
+    from proxies.config import DataConfig
+    from proxies.synthetic import SyntheticConfig
+
+    synthetic = SyntheticConfig(num_classes=args.synthetic_classes, clips_per_class=args.synthetic_clips,
+                                frames=args.synthetic_frames, resolution=args.synthetic_resolution,
+                                difficulty=args.difficulty)
+    return DataConfig(source=args.data, synthetic=synthetic)
 
 
-def _train(args: argparse.Namespace) -> int:
-    from proxies.train import TrainConfig, train
-    from search_space import load_arch
+# ----- search ----------------------------------------------------------------------------------
+def _search_args(parser: argparse.ArgumentParser) -> None:
+    from proxies.config import ProxyConfig
+    from search.options import ENGINES, REWARDS, SCHEDULERS, SEARCH_ALGORITHMS, SearchOptions, TrialResources
 
-    spec = load_arch(args.arch, stream=args.stream)
-    if spec.causal and spec.conv_type == "2plus1d":
-        spec = spec.replace(conv_type="3d_2plus1d")  # official: stream models train as 3d_2plus1d
-    recipe = {"dropout_rate": args.dropout, "stochastic_depth_rate": args.stochastic_depth,
-              "mixed_precision": args.mixed_precision}
-    if args.learning_rate is not None:
-        recipe["learning_rate"] = args.learning_rate
-    result = train(TrainConfig(
-        spec=spec.to_dict(), data=args.data, output=args.output, epochs=args.epochs, batch_size=args.batch_size,
-        frames=args.frames, resolution=args.resolution, frame_stride=args.frame_stride, seed=args.seed,
-        resume=args.resume, num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker,
-        gpus_per_worker=args.gpus_per_worker, address=args.address, synthetic=_synthetic_config(args),
-        recipe=recipe))
-    print(json.dumps(result))
-    return 0
+    _data_args(parser)
+    parser.add_argument("--num-samples", type=int, default=_default(SearchOptions, "num_samples"), help="trials to run")
+    parser.add_argument("--gflops", help="FLOP budget MIN:MAX in GFLOPs at the search input shape")
+    parser.add_argument("--search-alg", default=_default(SearchOptions, "search_alg"), choices=SEARCH_ALGORITHMS)
+    parser.add_argument("--scheduler", default=_default(SearchOptions, "scheduler"), choices=SCHEDULERS)
+    parser.add_argument("--reward", default=_default(SearchOptions, "reward"), choices=REWARDS,
+                        help="tunas: top1 - 0.5 * |gflops / budget max - 1|")
+    parser.add_argument("--cpus-per-trial", type=float, default=_default(TrialResources, "cpus"))
+    parser.add_argument("--gpus-per-trial", type=float, default=_default(TrialResources, "gpus"))
+    parser.add_argument("--output", help="run folder (default runs/<timestamp>)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the search in --output (with its stored options; other flags are ignored)")
+    parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
+    parser.add_argument("--engine", default=_default(SearchOptions, "engine"), choices=ENGINES)
+    parser.add_argument("--space", help="search space YAML (default: the paper's space at 8x32x32)")
+    parser.add_argument("--seed-arch", help="preset or spec YAML to evaluate first (the space is widened to hold it)")
+    parser.add_argument("--epochs", type=int, default=_default(ProxyConfig, "epochs"), help="proxy epochs per trial")
+    parser.add_argument("--batch-size", type=int, default=_default(ProxyConfig, "batch_size"))
+    parser.add_argument("--seed", type=int, default=_default(SearchOptions, "seed"), help="search algorithm seed")
+
+
+def _search_options(args: argparse.Namespace, output: str):
+    from search.options import SearchOptions, TrialResources
+    from search_space import Budget, SearchSpace
+
+    defaults = SearchOptions()
+    return SearchOptions(
+        output=output, num_samples=args.num_samples, search_alg=args.search_alg, scheduler=args.scheduler,
+        reward=args.reward, engine=args.engine, seed=args.seed, seed_arch=args.seed_arch, address=args.address,
+        space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=Budget.parse(args.gflops),
+        proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size),
+        data=_data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial))
 
 
 def _search(args: argparse.Namespace) -> int:
-    from proxies.search import SearchOptions, run_search
-    from search_space.space import SearchSpace
+    from search import SearchOptions, run_search
+    from search_space import UserError
 
-    output = args.output or f"runs/{time.strftime('%Y%m%d-%H%M%S')}"
     if args.resume:
         if not args.output:
-            raise FileNotFoundError("--resume needs --output, the folder of the search to continue")
-        saved = os.path.join(output, "options.json")
-        if not os.path.isfile(saved):
-            raise FileNotFoundError(f"{output}: no options.json (not a search run folder)")
-        with open(saved) as handle:
-            options = SearchOptions(**json.load(handle))
+            raise UserError("--resume needs --output, the folder of the search to continue")
+        options = SearchOptions.load(args.output)
     else:
-        space = SearchSpace.from_yaml(args.space).to_dict() if args.space else {}
-        synthetic = _synthetic_config(args)
-        synthetic.pop("seed")
-        options = SearchOptions(
-            output=output, data=args.data, num_samples=args.num_samples, gflops=args.gflops,
-            search_alg=args.search_alg, scheduler=args.scheduler, reward=args.reward,
-            cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial, address=args.address,
-            engine=args.engine, seed=args.seed, seed_arch=args.seed_arch,
-            space=space,
-            proxy={"epochs": args.epochs, "batch_size": args.batch_size}, synthetic=synthetic)
+        options = _search_options(args, args.output or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
     table = run_search(options, resume=args.resume)
     finished = int((table["status"] == "ok").sum())
     print(f"{len(table)} trials ({finished} finished), {int(table['pareto'].sum())} on the Pareto front; "
-          f"results in {output}/ (trials.csv, pareto.csv, pareto.png, configs/)")
+          f"results in {options.output}/ (trials.csv, pareto.csv, pareto.png, configs/, specs/)")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from analysis import write_results
-    from proxies.search import SearchOptions, collect_trials, space_for
+    from analysis import load_run, write_results
 
     run = Path(args.run_dir)
-    table = collect_trials(run)
-    options = SearchOptions(**json.loads((run / "options.json").read_text()))
-    table = write_results(run, table.drop(columns=["pareto"]), space_for(options)[0], top_k=args.top)
+    table = write_results(run, load_run(run).drop(columns=["pareto"]), top_k=args.top)
     print(f"exported {min(int(table['pareto'].sum()), args.top or 10**9)} configs to {run / 'configs'}")
     return 0
 
 
-def _search_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="synthetic", help="'synthetic', a Kinetics folder or a TFRecord folder")
-    parser.add_argument("--num-samples", type=int, default=12, help="trials to run")
-    parser.add_argument("--gflops", help="FLOP budget MIN:MAX in GFLOPs at the search input shape")
-    parser.add_argument("--search-alg", default="random", choices=["random", "optuna", "nsga2"])
-    parser.add_argument("--scheduler", default="asha", choices=["asha", "none"])
-    parser.add_argument("--reward", default="accuracy", choices=["accuracy", "tunas"],
-                        help="tunas: top1 - 0.5 * |gflops / budget max - 1|")
-    parser.add_argument("--cpus-per-trial", type=float, default=1.0)
-    parser.add_argument("--gpus-per-trial", type=float, default=0.0)
-    parser.add_argument("--output", help="run folder (default runs/<timestamp>)")
-    parser.add_argument("--resume", action="store_true", help="continue the search in --output")
-    parser.add_argument("--address", help="existing Ray cluster (e.g. auto)")
-    parser.add_argument("--engine", default="ray", choices=["ray", "keras-tuner"])
-    parser.add_argument("--space", help="search space YAML (default: the paper's space at 8x32x32)")
-    parser.add_argument("--seed-arch", help="preset or spec YAML to evaluate first (the space is widened to hold it)")
-    parser.add_argument("--epochs", type=int, default=8, help="proxy epochs per trial")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
-    _synthetic_args(parser, classes=6, clips=60, frames=16, resolution=32)
+# ----- train -----------------------------------------------------------------------------------
+def _train_args(parser: argparse.ArgumentParser) -> None:
+    from proxies.recipe import Recipe
+    from proxies.config import TrainConfig
+    from search_space import ModelOptions
+
+    parser.add_argument("--arch", required=True, help="preset (a0..a5, t0) or path to a spec YAML")
+    parser.add_argument("--stream", action="store_true", help="train the streaming variant (as 3d_2plus1d)")
+    _data_args(parser)
+    parser.add_argument("--output", required=True, help="run folder (checkpoints, logs, weights, result.json)")
+    parser.add_argument("--epochs", type=int, default=_default(TrainConfig, "epochs"))
+    parser.add_argument("--batch-size", type=int, default=_default(TrainConfig, "batch_size"), help="per worker")
+    parser.add_argument("--frames", type=int, help="clip frames (default: the spec's input)")
+    parser.add_argument("--resolution", type=int, help="clip resolution (default: the spec's input)")
+    parser.add_argument("--frame-stride", type=int, help="source frames between clip frames")
+    parser.add_argument("--learning-rate", type=float, default=_default(Recipe, "learning_rate"),
+                        help="per 1024 clips")
+    parser.add_argument("--dropout", type=float, default=_default(ModelOptions, "dropout_rate"))
+    parser.add_argument("--stochastic-depth", type=float, default=_default(ModelOptions, "stochastic_depth_rate"))
+    parser.add_argument("--mixed-precision", default=_default(Recipe, "mixed_precision"),
+                        choices=["auto", "off", "mixed_float16", "mixed_bfloat16"])
+    parser.add_argument("--resume", action="store_true", help="continue the run in --output from its last checkpoint")
+    parser.add_argument("--num-workers", type=int, default=_default(TrainConfig, "num_workers"),
+                        help="data-parallel Ray Train workers")
+    parser.add_argument("--cpus-per-worker", type=int)
+    parser.add_argument("--gpus-per-worker", type=float, default=_default(TrainConfig, "gpus_per_worker"))
+    parser.add_argument("--address", help="existing Ray cluster to run on (e.g. auto or ray://host:10001)")
+    parser.add_argument("--seed", type=int, default=_default(TrainConfig, "seed"))
 
 
+def _train(args: argparse.Namespace) -> int:
+    from proxies.recipe import Recipe
+    from proxies.config import TrainConfig
+    from proxies.train import train
+    from search_space import load_arch
+
+    spec = load_arch(args.arch, stream=args.stream)
+    recipe = Recipe()
+    recipe = dataclasses.replace(
+        recipe, learning_rate=args.learning_rate, mixed_precision=args.mixed_precision,
+        model=dataclasses.replace(recipe.model, dropout_rate=args.dropout, stochastic_depth_rate=args.stochastic_depth))
+    result = train(TrainConfig(
+        spec=spec.to_dict(), output=args.output, data=_data_config(args), recipe=recipe, epochs=args.epochs,
+        batch_size=args.batch_size, frames=args.frames, resolution=args.resolution, frame_stride=args.frame_stride,
+        seed=args.seed, resume=args.resume, num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker,
+        gpus_per_worker=args.gpus_per_worker, address=args.address))
+    print(json.dumps(result))
+    return 0
+
+
+# ----- parser ----------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Search, scale and train MoViNet video networks.")
     _search_args(parser)
     commands = parser.add_subparsers(dest="command")
     search = commands.add_parser("search", help="search the MoViNet space (the default command)")
     _search_args(search)
-    search.set_defaults(run=_search)
+    search.set_defaults(run=_search, tensorflow=True)
     export = commands.add_parser("export", help="re-export Pareto configs of a finished search")
     export.add_argument("--run", dest="run_dir", required=True, help="search run folder")
     export.add_argument("--top", type=int, help="only the K most accurate Pareto architectures")
-    export.set_defaults(run=_export)
+    export.set_defaults(run=_export, tensorflow=False)
     flops = commands.add_parser("flops", help="analytic GFLOPs and parameters of a preset or spec YAML")
     flops.add_argument("--arch", required=True, help="preset (a0..a5, t0) or path to a spec YAML")
     flops.add_argument("--stream", action="store_true", help="the streaming (causal) variant")
     flops.add_argument("--frames", type=int, help="clip length (default: the spec's input)")
     flops.add_argument("--resolution", type=int, help="frame size (default: the spec's input)")
     flops.add_argument("--num-classes", type=int, default=600)
+    flops.add_argument("--per-block", action="store_true", help="GFLOPs of the stem, each block and the head")
     flops.add_argument("--json", action="store_true", help="print one JSON object")
-    flops.set_defaults(run=_flops)
-
+    flops.set_defaults(run=_flops, tensorflow=False)
     train = commands.add_parser("train", help="full training of a spec with the paper's recipe (Ray Train)")
-    train.add_argument("--arch", required=True, help="preset (a0..a5, t0) or path to a spec YAML")
-    train.add_argument("--stream", action="store_true", help="train the streaming variant (as 3d_2plus1d)")
-    train.add_argument("--data", default="synthetic", help="'synthetic', a Kinetics folder or a TFRecord folder")
-    train.add_argument("--output", required=True, help="run folder (checkpoints, logs, weights, result.json)")
-    train.add_argument("--epochs", type=int, default=240)
-    train.add_argument("--batch-size", type=int, default=8, help="per worker")
-    train.add_argument("--frames", type=int, help="clip frames (default: the spec's input)")
-    train.add_argument("--resolution", type=int, help="clip resolution (default: the spec's input)")
-    train.add_argument("--frame-stride", type=int, help="source frames between clip frames")
-    train.add_argument("--learning-rate", type=float, help="per 1024 clips (paper: 1.8)")
-    train.add_argument("--dropout", type=float, default=0.2)
-    train.add_argument("--stochastic-depth", type=float, default=0.2)
-    train.add_argument("--mixed-precision", default="auto", choices=["auto", "off", "mixed_float16", "mixed_bfloat16"])
-    train.add_argument("--resume", action="store_true", help="continue the run in --output from its last checkpoint")
-    train.add_argument("--num-workers", type=int, default=1, help="data-parallel Ray Train workers")
-    train.add_argument("--cpus-per-worker", type=int)
-    train.add_argument("--gpus-per-worker", type=float, default=0.0)
-    train.add_argument("--address", help="existing Ray cluster to run on (e.g. auto or ray://host:10001)")
-    train.add_argument("--seed", type=int, default=0)
-    _synthetic_args(train)
-    train.set_defaults(run=_train)
+    _train_args(train)
+    train.set_defaults(run=_train, tensorflow=True)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
+    parser.set_defaults(run=_search, tensorflow=True)  # no command: the default search
     args = parser.parse_args(argv)
-    if args.command is None:
-        args.run = _search
-    from search_space import CheckpointMismatchError, SpecError
+    from search_space import UserError
+    from search_space.tf_runtime import load_tensorflow
+
+    if args.tensorflow:
+        load_tensorflow()  # once, before any module imports it, so its start-up notices stay off the console
 
     try:
         return args.run(args)
-    except (SpecError, CheckpointMismatchError, FileNotFoundError, ValueError, RuntimeError) as err:
+    except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -1,5 +1,12 @@
-"""Search results as tables, Pareto fronts, plots, reports and exported configs."""
-from .pareto import pareto_front
-from .report import export_configs, plot_pareto, write_results
+"""Analysis of search runs from their records alone: tables, Pareto fronts, plots, exported specs.
 
-__all__ = ["pareto_front", "plot_pareto", "export_configs", "write_results"]
+Pure pandas / numpy / matplotlib over the run folder's files; no TensorFlow and no Ray, so a
+finished run can be analysed anywhere.
+"""
+from .pareto import ACCURACY_VS_COST, pareto_front
+from .plots import plot_pareto
+from .records import RunNotFoundError, load_run, spec_of
+from .results import export_configs, write_results
+
+__all__ = ["pareto_front", "ACCURACY_VS_COST", "plot_pareto", "load_run", "spec_of", "RunNotFoundError",
+           "export_configs", "write_results"]

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from search_space import build_model, count_flops, preset  # noqa: E402
-from search_space.layers import SpatioTemporalConv, _time_padding  # noqa: E402
+from search_space.keras.layers import SpatioTemporalConv, _time_padding  # noqa: E402
 
 FRAMES, SIZE, CLASSES = 8, 172, 600
 

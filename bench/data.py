@@ -26,7 +26,8 @@ import tensorflow as tf  # noqa: E402
 
 from proxies.convert import write_synthetic  # noqa: E402
 from proxies.pipeline import ClipConfig, SyntheticSource, open_source  # noqa: E402
-from proxies.recipe import Recipe, make_loss, make_optimizer, one_hot  # noqa: E402
+from proxies.compile import make_loss, make_optimizer, one_hot
+from proxies.recipe import Recipe  # noqa: E402
 from proxies.synthetic import SyntheticConfig  # noqa: E402
 from search_space import build_model, preset  # noqa: E402
 

@@ -29,8 +29,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proxies.search import SearchOptions, run_search  # noqa: E402
-from search_space.space import SearchSpace  # noqa: E402
+from proxies.config import ProxyConfig  # noqa: E402
+from search import SearchOptions, TrialResources, run_search  # noqa: E402
+from search_space import SearchSpace  # noqa: E402
 
 # A mid-sized member of the paper's space (0.040 GFLOPs at 8x32x32, 14 layers): ~1 minute for 6
 # proxy epochs on one core of the 2-core development VM.
@@ -47,10 +48,11 @@ def main() -> None:
     parser.add_argument("--space", choices=["fixed", "paper"], default="fixed")
     args = parser.parse_args()
     concurrent = min(args.num_samples, max(1, int((os.cpu_count() or 1) // args.cpus_per_trial)))
-    space = FIXED_SPACE.to_dict() if args.space == "fixed" else {}
+    space = FIXED_SPACE if args.space == "fixed" else SearchSpace()
     with tempfile.TemporaryDirectory() as folder:
         options = SearchOptions(output=folder, num_samples=args.num_samples, scheduler="none", space=space,
-                                cpus_per_trial=args.cpus_per_trial, proxy={"epochs": args.epochs, "batch_size": 16})
+                                resources=TrialResources(cpus=args.cpus_per_trial),
+                                proxy=ProxyConfig(epochs=args.epochs))
         start = time.perf_counter()
         table = run_search(options)
         wall = time.perf_counter() - start

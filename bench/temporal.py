@@ -18,7 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from proxies.pipeline import ClipConfig, SyntheticSource  # noqa: E402
-from proxies.proxy import ProxyConfig, train_proxy  # noqa: E402
+from proxies.config import ProxyConfig
+from proxies.proxy import train_proxy  # noqa: E402
 from proxies.synthetic import SyntheticConfig  # noqa: E402
 from search_space import BlockSpec, LayerSpec, load_arch  # noqa: E402
 
@@ -40,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     synthetic = SyntheticConfig(num_classes=args.classes, clips_per_class=args.clips, frames=16, resolution=32,
                                 difficulty=args.difficulty)
-    proxy = ProxyConfig(frames=8, resolution=32, epochs=args.epochs)
+    proxy = ProxyConfig(epochs=args.epochs)
     clip = ClipConfig(frames=8, stride=2, resolution=32, flip=False)
     train, val = SyntheticSource(synthetic, clip, "train"), SyntheticSource(synthetic, clip, "val")
     spec = load_arch(args.arch)

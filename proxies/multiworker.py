@@ -25,16 +25,58 @@ with the same global batch.
 """
 from __future__ import annotations
 
+import importlib
+import logging
+
+import keras
 import tensorflow as tf
-from keras.src import tree
-from keras.src.backend.tensorflow import trainer as tf_trainer
-from keras.src.backend.tensorflow.optimizer import TFOptimizer
 
-__all__ = ["enable"]
+from search_space import UserError
 
-_original_reduce = tf_trainer.reduce_per_replica
-_original_apply = TFOptimizer._backend_apply_gradients
-_original_all_reduce = TFOptimizer._all_reduce_sum_gradients
+__all__ = ["enable", "UnsupportedKerasError"]
+
+TESTED_KERAS = ("3.10", "3.15")  # first and last minor versions the corrections were checked on
+_PATCHED = {  # module: names the corrections read or replace
+    "keras.src.backend.tensorflow.trainer": ("TensorFlowTrainer._maybe_symbolic_build", "reduce_per_replica",
+                                             "_collective_all_reduce_multi_worker"),
+    "keras.src.backend.tensorflow.optimizer": ("TFOptimizer._backend_apply_gradients",
+                                               "TFOptimizer._all_reduce_sum_gradients"),
+    "keras.src.tree": ("map_structure",),
+}
+_originals: dict[str, object] = {}
+log = logging.getLogger(__name__)
+
+
+class UnsupportedKerasError(UserError):
+    """This Keras lacks the private internals the multi-worker corrections replace."""
+
+
+def _version(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")[:2]
+    return int(major), int(minor)
+
+
+def _lookup(module, dotted: str):
+    value = module
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _check_keras() -> dict[str, object]:
+    """The modules to patch, after checking that every symbol the corrections touch exists."""
+    modules = {}
+    for name, symbols in _PATCHED.items():
+        try:
+            modules[name] = importlib.import_module(name)
+            for symbol in symbols:
+                _lookup(modules[name], symbol)
+        except (ImportError, AttributeError) as err:
+            raise UnsupportedKerasError(
+                f"keras {keras.__version__}: multi-worker training corrects private Keras internals, checked on "
+                f"Keras {TESTED_KERAS[0]}-{TESTED_KERAS[1]}, and {name} has changed ({err}); train with one worker "
+                f"or install keras<={TESTED_KERAS[1]}.*") from None
+    return modules
 
 
 def _local(value):
@@ -51,19 +93,20 @@ def _maybe_symbolic_build(self, iterator=None, data_batch=None):
     if iterator is not None:
         data_batch = iterator.data_adapter.get_tf_dataset().element_spec
     with self.distribute_strategy.scope():
-        self._symbolic_build(data_batch=tree.map_structure(_local, data_batch))
+        self._symbolic_build(data_batch=_originals["map_structure"](_local, data_batch))
 
 
 def _reduce_per_replica(values, strategy, reduction):
     """Keras's reduction, except that scalar logs are averaged across workers with axis=None."""
-    if reduction in ("auto", "mean") and tf_trainer._collective_all_reduce_multi_worker(strategy):
+    original = _originals["reduce_per_replica"]
+    if reduction in ("auto", "mean") and _originals["multi_worker"](strategy):
         def reduce(value):
             if value.shape.rank == 0:
                 return strategy.reduce("MEAN", value, axis=None)
-            return _original_reduce(value, strategy, reduction)
+            return original(value, strategy, reduction)
 
-        return tree.map_structure(reduce, values)
-    return _original_reduce(values, strategy, reduction)
+        return _originals["map_structure"](reduce, values)
+    return original(values, strategy, reduction)
 
 
 def _apply_summed_gradients(self, grads, trainable_variables):
@@ -71,14 +114,14 @@ def _apply_summed_gradients(self, grads, trainable_variables):
     context = tf.distribute.get_replica_context()
     clips = self.clipnorm or self.clipvalue or self.global_clipnorm
     if not clips or context is None or context.num_replicas_in_sync == 1:
-        return _original_apply(self, grads, trainable_variables)
+        return _originals["apply"](self, grads, trainable_variables)
     grads = list(grads)
     present = [i for i, grad in enumerate(grads) if grad is not None]
     for i, summed in zip(present, context.all_reduce(tf.distribute.ReduceOp.SUM, [grads[i] for i in present])):
         grads[i] = summed
     self._gradients_summed = True
     try:
-        return _original_apply(self, grads, trainable_variables)
+        return _originals["apply"](self, grads, trainable_variables)
     finally:
         self._gradients_summed = False
 
@@ -86,12 +129,28 @@ def _apply_summed_gradients(self, grads, trainable_variables):
 def _all_reduce_sum_gradients(self, grads_and_vars):
     if getattr(self, "_gradients_summed", False):
         return list(grads_and_vars)
-    return _original_all_reduce(self, grads_and_vars)
+    return _originals["all_reduce"](self, grads_and_vars)
 
 
 def enable() -> None:
-    """Installs the corrections into Keras's TensorFlow trainer and optimizer."""
-    tf_trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build
-    tf_trainer.reduce_per_replica = _reduce_per_replica
-    TFOptimizer._backend_apply_gradients = _apply_summed_gradients
-    TFOptimizer._all_reduce_sum_gradients = _all_reduce_sum_gradients
+    """Installs the corrections into Keras's TensorFlow trainer and optimizer (once).
+
+    Raises UnsupportedKerasError, naming the Keras version, if a symbol they replace is gone.
+    """
+    if _originals:
+        return
+    modules = _check_keras()
+    if _version(keras.__version__) > _version(TESTED_KERAS[1]):
+        log.warning("keras %s is newer than the last version the multi-worker corrections were checked on "
+                    "(%s); the 2-worker test in tests/test_training.py tells whether they still hold",
+                    keras.__version__, TESTED_KERAS[1])
+    trainer = modules["keras.src.backend.tensorflow.trainer"]
+    optimizer = modules["keras.src.backend.tensorflow.optimizer"].TFOptimizer
+    _originals.update(reduce_per_replica=trainer.reduce_per_replica,
+                      multi_worker=trainer._collective_all_reduce_multi_worker,
+                      apply=optimizer._backend_apply_gradients, all_reduce=optimizer._all_reduce_sum_gradients,
+                      map_structure=modules["keras.src.tree"].map_structure)
+    trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build
+    trainer.reduce_per_replica = _reduce_per_replica
+    optimizer._backend_apply_gradients = _apply_summed_gradients
+    optimizer._all_reduce_sum_gradients = _all_reduce_sum_gradients

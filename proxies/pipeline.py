@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from .errors import DataError
 from .kinetics import KineticsRecord, label_map_from, read_kinetics_csv
 from .synthetic import SyntheticConfig, generate_dataset
 from .tfrecord import parse_sequence_example
@@ -304,14 +305,14 @@ def open_source(data: str, split: str, clip: ClipConfig, synthetic: SyntheticCon
         return SyntheticSource(synthetic or SyntheticConfig(), clip, split)
     root = Path(data)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: data folder not found (or pass 'synthetic')")
+        raise DataError(f"{root}: data folder not found (or pass 'synthetic')")
     records = sorted(root.glob(f"{split}*.tfrecord"))
     if records:
         return TFRecordSource(records, clip)
     names = ("validate", "val") if split in ("val", "validate") else (split,)
     csvs = [root / f"{name}.csv" for name in names if (root / f"{name}.csv").is_file()]
     if not csvs:
-        raise FileNotFoundError(f"{root}: neither {split}*.tfrecord nor {names[0]}.csv found")
+        raise DataError(f"{root}: neither {split}*.tfrecord nor {names[0]}.csv found")
     label_map = None
     if (root / CLASSES_FILE).is_file():
         label_map = {name: i for i, name in enumerate(_read_classes(root))}

@@ -7,13 +7,14 @@ status 'nan' or 'oom' instead of raising, so one bad architecture never stops a 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import os
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import keras
@@ -21,10 +22,11 @@ import tensorflow as tf
 
 from search_space import ArchSpec, count_flops
 
+from .compile import compiled_model, one_hot
 from .pipeline import ClipSource
-from .recipe import Recipe, compiled_model, one_hot
+from .config import ProxyConfig
 
-__all__ = ["ProxyConfig", "TrialResult", "train_proxy", "PROXY_RECIPE", "checkpoint_epochs"]
+__all__ = ["train_proxy", "TrialResult", "checkpoint_epochs"]
 
 Reporter = Callable[[dict], None]
 CHECKPOINT_WEIGHTS = "trial.weights.h5"
@@ -35,35 +37,6 @@ def checkpoint_epochs(folder: str) -> int:
     """Epochs completed by the trial checkpoint in `folder`."""
     with open(os.path.join(folder, CHECKPOINT_EPOCHS)) as handle:
         return int(json.load(handle)["epochs"])
-
-# Keras warns about shuffling and exhausted iterators for tf.data inputs on every epoch; our
-# datasets are shuffled per epoch already, and validation is meant to run to exhaustion.
-warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
-warnings.filterwarnings("ignore", message=r"Your input ran out of data")
-
-# A few hundred steps instead of 240 epochs: a higher rate, faster batch-norm statistics, no
-# regularisation beyond light dropout (short runs underfit rather than overfit).
-PROXY_RECIPE = Recipe(learning_rate=4.0, warmup_epochs=0.5, weight_decay=0.0, dropout_rate=0.1,
-                      stochastic_depth_rate=0.0, bn_momentum=0.9, mixed_precision="off")
-
-
-@dataclass(frozen=True)
-class ProxyConfig:
-    """The proxy task: clip shape, data fraction, and a short schedule.
-
-    `class_fraction` keeps the first classes, `clip_fraction` the first clips of each epoch;
-    `steps_per_epoch` (if set) caps an epoch's batches.
-    """
-
-    frames: int = 8
-    resolution: int = 32
-    class_fraction: float = 1.0
-    clip_fraction: float = 1.0
-    epochs: int = 6
-    steps_per_epoch: int | None = None
-    batch_size: int = 16
-    seed: int = 0
-    recipe: Recipe = field(default_factory=lambda: PROXY_RECIPE)
 
 
 @dataclass
@@ -156,6 +129,37 @@ def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes:
     return ds.map(one_hot(num_classes)).prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
+@contextlib.contextmanager
+def _quiet_keras():
+    """Keras warns about shuffling and exhausted iterators for tf.data inputs on every epoch;
+    our datasets are shuffled per epoch already, and validation is meant to run to exhaustion."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
+        warnings.filterwarnings("ignore", message=r"Your input ran out of data")
+        yield
+
+
+def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource, num_classes: int,
+         progress: "_Progress", resume_from: tuple[str, int] | None) -> None:
+    """Builds, restores and trains the model; `progress` ends up holding the last epoch's metrics."""
+    first_epoch = min(resume_from[1], proxy.epochs) if resume_from else 0
+    steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
+                                                * min(1.0, num_classes / train.num_classes)) // proxy.batch_size)
+    model = compiled_model(spec, num_classes, proxy.recipe, proxy.batch_size, steps, proxy.epochs)
+    if resume_from:
+        model.load_weights(os.path.join(resume_from[0], CHECKPOINT_WEIGHTS))
+    val_ds = _subset(val, proxy, False, num_classes)
+    if first_epoch == proxy.epochs:  # resumed after its last epoch: only the evaluation is left
+        logs = model.evaluate(val_ds, return_dict=True, verbose=0)
+        progress.epochs = first_epoch
+        progress.last = {"top1": logs["top1"], "top5": logs["top5"], "loss": logs["loss"], "train_loss": 0.0}
+        return
+    train_ds = functools.reduce(tf.data.Dataset.concatenate, [_subset(train, proxy, True, num_classes, e, steps)
+                                                               for e in range(first_epoch, proxy.epochs)])
+    model.fit(train_ds, epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+              validation_data=val_ds, callbacks=[progress], verbose=0)
+
+
 def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
                 report: Reporter | None = None, checkpoint_dir: Callable[[], str] | None = None,
                 resume_from: tuple[str, int] | None = None) -> TrialResult:
@@ -169,28 +173,14 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
     """
     start = time.perf_counter()
     num_classes = max(2, int(round(train.num_classes * proxy.class_fraction)))
-    cost = count_flops(spec, proxy.frames, proxy.resolution, num_classes)
+    cost = count_flops(spec, train.clip.frames, train.clip.resolution, num_classes)
     result = TrialResult(status="ok", gflops=cost.gflops, params=cost.params)
     keras.utils.set_random_seed(proxy.seed)
+    progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
+                         checkpoint_dir, start)
     try:
-        first_epoch = min(resume_from[1], proxy.epochs) if resume_from else 0
-        steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
-                                                    * min(1.0, num_classes / train.num_classes)) // proxy.batch_size)
-        model = compiled_model(spec, num_classes, proxy.recipe, proxy.batch_size, steps, proxy.epochs)
-        if resume_from:
-            model.load_weights(os.path.join(resume_from[0], CHECKPOINT_WEIGHTS))
-        progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
-                             checkpoint_dir, start)
-        val_ds = _subset(val, proxy, False, num_classes)
-        if first_epoch == proxy.epochs:  # resumed after its last epoch: only the evaluation is left
-            logs = model.evaluate(val_ds, return_dict=True, verbose=0)
-            progress.epochs = first_epoch
-            progress.last = {"top1": logs["top1"], "top5": logs["top5"], "loss": logs["loss"], "train_loss": 0.0}
-        else:
-            train_ds = functools.reduce(tf.data.Dataset.concatenate, [_subset(train, proxy, True, num_classes, e, steps)
-                                                                       for e in range(first_epoch, proxy.epochs)])
-            model.fit(train_ds, epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
-                      validation_data=val_ds, callbacks=[progress], verbose=0)
+        with _quiet_keras():
+            _fit(spec, proxy, train, val, num_classes, progress, resume_from)
         result.epochs = progress.epochs
         result.train_clips_per_s = progress.last.get("train_clips_per_s", math.nan)
         if not math.isfinite(progress.last.get("train_loss", math.nan)):

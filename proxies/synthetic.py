@@ -29,11 +29,11 @@ CLASS_NAMES = (
 class SyntheticConfig:
     """Size and hardness of the dataset; `difficulty` in [0, 1] scales clutter, jitter and noise."""
 
-    num_classes: int = 10
-    clips_per_class: int = 40
+    num_classes: int = 6
+    clips_per_class: int = 60
     frames: int = 16
-    resolution: int = 64
-    difficulty: float = 0.5
+    resolution: int = 32
+    difficulty: float = 0.3
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -7,7 +7,7 @@ narrowly; they also derive from `ValueError` where Python code has always expect
 """
 from __future__ import annotations
 
-__all__ = ["UserError", "SpecError", "CheckpointMismatchError"]
+__all__ = ["UserError", "SpecError", "CheckpointMismatchError", "RunExistsError"]
 
 
 class UserError(Exception):
@@ -20,3 +20,7 @@ class SpecError(UserError, ValueError):
 
 class CheckpointMismatchError(UserError, ValueError):
     """The checkpoint does not fit the model; the message names the first offending variable."""
+
+
+class RunExistsError(UserError):
+    """The output folder already holds a run (search or training) and resume was not asked for."""

@@ -7,8 +7,9 @@ multiple of 8, and 1..10 layers; per layer an expansion ratio and a (t, h, w) ke
 Strides follow the released models (first layer of blocks 1, 2, 3 and 5 strides spatially).
 
 A point in the space is a flat dict of parameters (`block2_layer0_kernel: "5x3x3"` ...) that
-Ray Tune, Optuna and KerasTuner all accept; `to_spec` / `to_params` convert both ways, and
-`including(spec)` widens the space so a seed architecture such as preset a0 maps into it.
+Ray Tune, Optuna and KerasTuner all accept (`search.engines` turns `choices()` into their
+definitions); `to_spec` / `to_params` convert both ways, and `including(spec)` widens the space
+so a seed architecture such as preset a0 maps into it.
 """
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from typing import Any
 
 import yaml
 
-from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec
-from .walk import make_divisible
+from .config_io import OptionsError, from_plain, to_plain
+from .errors import SpecError
+from .rounding import make_divisible
+from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec
 
 __all__ = ["SearchSpace", "kernel_name", "parse_kernel"]
 
@@ -154,41 +157,18 @@ class SearchSpace:
             head_widths=union(self.head_widths, [spec.head.project_filters]), head_filters=spec.head.head_filters,
             frames=union(self.frames, [spec.input.frames]), resolutions=union(self.resolutions, [spec.input.resolution]))
 
-    # ----- engines -----------------------------------------------------------------------
-    def to_tune(self) -> dict:
-        """Ray Tune `param_space` (categorical choices; Optuna and random search accept it)."""
-        from ray import tune
-
-        return {name: tune.choice(list(values)) for name, values in self.choices().items()}
-
-    def to_hyperparameters(self):
-        """A KerasTuner `HyperParameters` with one Choice per parameter."""
-        import keras_tuner
-
-        hp = keras_tuner.HyperParameters()
-        for name, values in self.choices().items():
-            hp.Choice(name, list(values))
-        return hp
-
     # ----- serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and scalars (YAML / JSON form)."""
-        return _plain(dataclasses.asdict(self))
+        return to_plain(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], origin: str = "search space") -> "SearchSpace":
-        """Parses the `to_dict` form; a bad field raises SpecError naming it."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise SpecError(f"{origin}: {unknown[0]}: unknown search space field")
-        nested = {"block_widths", "depths"}
+    def from_dict(cls, data: dict[str, Any], origin: str = "") -> "SearchSpace":
+        """Parses the `to_dict` form; a bad field raises a UserError naming it (after `origin`)."""
         try:
-            values = {k: (tuple(tuple(x) for x in v) if k in nested else tuple(v) if isinstance(v, list) else v)
-                      for k, v in data.items()}
-            return cls(**values)
-        except TypeError as err:
-            raise SpecError(f"{origin}: {err}") from None
+            return from_plain(cls, data)
+        except OptionsError as err:
+            raise OptionsError(f"{origin}: {err}" if origin else str(err)) from None
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
@@ -206,11 +186,3 @@ class SearchSpace:
         except yaml.YAMLError as err:
             raise SpecError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
         return cls.from_dict(data, origin=str(path))
-
-
-def _plain(value):
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .rounding import make_divisible
 from .spec import ArchSpec, LayerSpec
 
-__all__ = ["Size", "LayerGeometry", "Walk", "walk", "make_divisible", "se_hidden_filters", "strided_size"]
+__all__ = ["Size", "LayerGeometry", "Walk", "walk", "se_hidden_filters", "strided_size"]
 
 SE_RATIO = 0.25
 
@@ -63,14 +64,6 @@ class Walk:
     layers: tuple[LayerGeometry, ...]
     head_in_channels: int
     head_size: Size
-
-
-def make_divisible(value: float, divisor: int = 8) -> int:
-    """Official rounding of widths to a multiple of `divisor`, never dropping more than 10%."""
-    new = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    if new < 0.9 * value:
-        new += divisor
-    return int(new)
 
 
 def se_hidden_filters(spec: ArchSpec, expand: int) -> int:

@@ -1,13 +1,14 @@
 """The shared builder: conv kernels equal Conv3D, streaming equals whole clips, states are exact."""
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from conftest import random_spec, randomize_weights
-from search_space import SpecError, build_model, preset
-from search_space.layers import SpatioTemporalConv
+from search_space import ModelOptions, SpecError, build_model, preset
+from search_space.keras.layers import SpatioTemporalConv
 
 
 def _reference_conv3d(x, kernel, stride, depthwise, causal):
@@ -93,7 +94,7 @@ def test_stream_frame_counts_and_buffers_advance():
 
 
 def test_stochastic_depth_and_dropout_only_in_training():
-    model = build_model(preset("t0"), num_classes=5, dropout_rate=0.5, stochastic_depth_rate=0.5)
+    model = build_model(preset("t0"), num_classes=5, options=ModelOptions(dropout_rate=0.5, stochastic_depth_rate=0.5))
     randomize_weights(model)
     video = tf.random.uniform([2, 4, 32, 32, 3])
     np.testing.assert_allclose(model(video, training=False), model(video, training=False))
@@ -101,6 +102,41 @@ def test_stochastic_depth_and_dropout_only_in_training():
 
 
 def test_weight_decay_adds_losses():
-    model = build_model(preset("t0"), num_classes=5, weight_decay=1e-4)
+    model = build_model(preset("t0"), num_classes=5, options=ModelOptions(weight_decay=1e-4))
     model(tf.zeros([1, 1, 32, 32, 3]))
     assert len(model.losses) > 0
+
+
+def test_get_config_round_trip_rebuilds_the_same_model():
+    options = ModelOptions(dropout_rate=0.3, stochastic_depth_rate=0.1, weight_decay=1e-4, bn_momentum=0.9)
+    model = build_model(preset("t0", stream=True), num_classes=7, options=options)
+    randomize_weights(model, seed=5)
+    config = model.get_config()
+    rebuilt = type(model).from_config(config)
+    rebuilt(tf.zeros([1, 1, 8, 8, 3]))
+    rebuilt.set_weights(model.get_weights())
+    assert rebuilt.spec == model.spec and rebuilt.options == options and rebuilt.num_classes == 7
+    video = tf.random.uniform([1, 3, 32, 32, 3], seed=2)
+    np.testing.assert_array_equal(rebuilt(video).numpy(), model(video).numpy())
+    # Keras' own serialisation of the registered class goes through the same config.
+    revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    assert revived.spec == model.spec and revived.options == options
+
+
+def test_stream_states_keep_their_dtype_under_mixed_precision():
+    # A streaming loop feeds each step's states back in: under a 16-bit compute policy they must
+    # come back with the dtypes init_states gave (float32 buffers and running sums, int32 counts).
+    # bfloat16 is the CPU's mixed policy (TensorFlow has no CPU float16 kernels for some ops).
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model(preset("t0", stream=True).replace(positional_encoding=True), num_classes=5)
+        randomize_weights(model, seed=3)
+        video = tf.random.uniform([1, 4, 32, 32, 3], seed=6)
+        frames, states = _stream(model, video, chunk=1)
+        expected = model.init_states(video.shape)
+        assert {name: value.dtype for name, value in states.items()} == \
+            {name: value.dtype for name, value in expected.items()}
+        assert {value.dtype for value in expected.values()} == {tf.float32, tf.int32}
+        np.testing.assert_allclose(frames[-1], model(video).numpy(), atol=5e-2, rtol=5e-2)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -25,7 +25,7 @@ def test_official_logits(official_dir, fixture):
 
 
 def test_variable_list_is_fully_mapped(official_dir):
-    from search_space.checkpoint import official_variable_map
+    from search_space.keras.checkpoint import official_variable_map
 
     model = build_model(preset("a0", stream=True))
     listed = [line.split("\t")[0] for line in (official_dir / "a0_stream" / "variables.txt").read_text().splitlines()]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from proxies.convert import convert_to_tfrecord, write_synthetic
+from proxies.errors import DataError
 from proxies.kinetics import read_kinetics_csv
 from proxies.pipeline import ClipConfig, SyntheticSource, TFRecordSource, VideoSource, open_source
 from proxies.synthetic import CLASS_NAMES, SyntheticConfig, generate_clip, generate_dataset
@@ -173,9 +174,9 @@ def test_worker_shards_partition_each_epoch(layout, kinetics_dir, tmp_path):
 
 
 def test_open_source_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="data folder not found"):
+    with pytest.raises(DataError, match="data folder not found"):
         open_source(str(tmp_path / "nope"), "train", CLIP)
-    with pytest.raises(FileNotFoundError, match="neither train\\*.tfrecord nor train.csv"):
+    with pytest.raises(DataError, match="neither train\\*.tfrecord nor train.csv"):
         open_source(str(tmp_path), "train", CLIP)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REFERENCE, REPO, random_spec
 from search_space import PRESET_NAMES, build_model, count_flops, preset
-from search_space.profiler import profile_flops
+from tf_profiler import profile_flops
 
 
 def _official():

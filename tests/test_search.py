@@ -4,18 +4,23 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from conftest import REPO
-from search_space import SpecError, count_flops, preset
-from search_space.searcher import Budget, BudgetSearcher, check_budget_feasible
-from search_space.space import SearchSpace
+from search.keras_tuner_engine import keras_tuner_hyperparameters
+from search.ray_engine import tune_param_space
+from search.searcher import BudgetSearcher
+from search_space import (ArchSpec, Budget, SearchSpace, SpecError, UserError, arch_id, check_budget_feasible,
+                          count_flops, preset)
 
 TINY = ["--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3", "--synthetic-clips", "5",
         "--synthetic-frames", "8", "--synthetic-resolution", "32"]
@@ -47,8 +52,8 @@ def test_seed_architecture_maps_into_widened_space():
     space = SearchSpace().including(a0)
     params = space.to_params(a0)
     assert space.to_spec(params, name="a0").replace(input=a0.input) == a0
-    assert set(space.to_tune()) == set(params)
-    assert set(space.to_hyperparameters().values) == set(params)
+    assert set(tune_param_space(space)) == set(params)
+    assert set(keras_tuner_hyperparameters(space).values) == set(params)
 
 
 def test_space_yaml_round_trip(tmp_path):
@@ -56,7 +61,10 @@ def test_space_yaml_round_trip(tmp_path):
     space.to_yaml(tmp_path / "space.yaml")
     assert SearchSpace.from_yaml(tmp_path / "space.yaml") == space
     (tmp_path / "bad.yaml").write_text("kernals: [1x3x3]\n")
-    with pytest.raises(SpecError, match="kernals: unknown search space field"):
+    with pytest.raises(UserError, match="bad.yaml: kernals: unknown option"):
+        SearchSpace.from_yaml(tmp_path / "bad.yaml")
+    (tmp_path / "bad.yaml").write_text("frames: [8, '12']\n")
+    with pytest.raises(UserError, match=r"frames\[1\]: must be an integer, got str"):
         SearchSpace.from_yaml(tmp_path / "bad.yaml")
 
 
@@ -67,9 +75,10 @@ def test_impossible_budget_is_an_error_at_start():
         Budget.parse("cheap")
 
 
-def _search(output, *extra, check=True):
+def _search(output, *extra, check=True, env=None):
     run = subprocess.run([sys.executable, str(REPO / "run_search.py"), "search", "--output", str(output), *TINY,
-                          *extra], capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                          *extra], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     if check:
         assert run.returncode == 0, run.stderr[-3000:]
     return run
@@ -82,32 +91,48 @@ def _table(output):
 def test_three_trial_search_end_to_end_with_a_failing_trial(tmp_path, monkeypatch):
     # Seed 0 samples a0 (the seed architecture, stem 8) then two stem-16 specs inside the budget;
     # the injected fault makes those two raise, and the search must carry on and record them.
+    # Ray's state file names a dead cluster (as after a crash): the search must start its own.
     monkeypatch.setenv("MOVINET_FAIL_TRIALS_WITH", "stem_width=16")
-    _search(tmp_path, "--num-samples", "3", "--gflops", "0.01:0.08", "--seed-arch", "a0", "--scheduler", "none",
-            "--seed", "0")
+    ray_tmp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
+    (ray_tmp / "ray").mkdir()
+    (ray_tmp / "ray" / "ray_current_cluster").write_text("127.0.0.1:1")
+    try:
+        _search(tmp_path, "--num-samples", "3", "--gflops", "0.01:0.08", "--seed-arch", "a0", "--scheduler", "none",
+                "--seed", "0", env={"RAY_TMPDIR": str(ray_tmp)})
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
     table = _table(tmp_path)
-    assert len(table) == 3
+    assert len(table) == 3 and len(table.columns) < 40
     ok, failed = table[table["status"] == "ok"], table[table["status"] == "error"]
     assert len(ok) == 1 and ok["stem_width"].tolist() == [8] and len(failed) == 2
     assert failed["error"].str.contains("injected failure for stem_width=16").all()
-    for column in ("trial_id", "gflops", "num_params", "top1", "top5", "loss", "train_clips_per_s", "wall_time_s",
-                   "block0_layer0_kernel", "stem_width"):
+    assert table[["trial_id", "arch_id", "spec", "gflops", "params"]].notna().all().all()
+    for column in ("depths", "widths", "kernels_spatiotemporal", "top1", "top5", "loss", "train_clips_per_s",
+                   "wall_time_s"):
         assert ok[column].notna().all(), column
+    row = ok.iloc[0]  # the record describes itself: its spec, id and summary agree
+    assert row["arch_id"] == arch_id(ArchSpec.from_dict(json.loads(row["spec"]))) and row["depths"] == "1 3 3 4 4"
     assert table["gflops"].between(0.01, 0.08).all()
     assert pd.read_parquet(tmp_path / "trials.parquet").shape == table.shape
+    assert set(pd.read_csv(tmp_path / "choices.csv")["trial_id"]) == set(table["trial_id"])
+    assert {p.stem for p in (tmp_path / "specs").glob("*.yaml")} == set(table["arch_id"])
+    assert SearchSpace.from_yaml(tmp_path / "space.yaml").stem_widths == (8, 16, 24)
     rejected = pd.read_csv(tmp_path / "rejected.csv")  # budget rejections are counted, never dropped
     assert len(rejected) >= 1 and not rejected["gflops"].between(0.01, 0.08).any()
     front = pd.read_csv(tmp_path / "pareto.csv")
     configs = sorted((tmp_path / "configs").glob("*.yaml"))
     assert len(front) == len(configs) == 1 and (tmp_path / "pareto.png").stat().st_size > 1000
-    from search_space import ArchSpec, build_model
+    from search_space import build_model
     exported = ArchSpec.from_yaml(configs[0])
     assert exported.blocks == preset("a0").blocks
     build_model(exported, num_classes=3)
-    (tmp_path / "configs" / configs[0].name).unlink()
+    # Export reads the specs the records carry: it needs neither the space nor the options.
+    for name in ("space.yaml", "options.json", "choices.csv", f"configs/{configs[0].name}"):
+        (tmp_path / name).unlink()
     export = subprocess.run([sys.executable, str(REPO / "run_search.py"), "export", "--run", str(tmp_path),
                              "--top", "1"], capture_output=True, text=True)
-    assert export.returncode == 0 and len(list((tmp_path / "configs").glob("*.yaml"))) == 1
+    assert export.returncode == 0 and [ArchSpec.from_yaml(p).blocks for p in (tmp_path / "configs").glob("*.yaml")] \
+        == [preset("a0").blocks]
 
 
 def test_keras_tuner_engine(tmp_path):

@@ -5,7 +5,8 @@ import pytest
 import yaml
 
 from search_space import ArchSpec, LayerSpec, PRESET_NAMES, SpecError, load_arch, preset, streaming_variant
-from search_space.walk import make_divisible, walk
+from search_space.rounding import make_divisible
+from search_space.walk import walk
 
 
 @pytest.mark.parametrize("name", PRESET_NAMES)

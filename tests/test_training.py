@@ -14,11 +14,12 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO, randomize_weights
+from proxies.config import PROXY_RECIPE, ProxyConfig
 from proxies.pipeline import ClipConfig, SyntheticSource
-from proxies.proxy import PROXY_RECIPE, ProxyConfig, checkpoint_epochs, train_proxy
+from proxies.proxy import checkpoint_epochs, train_proxy
 from proxies.synthetic import SyntheticConfig
-from proxies.train import _EpochSeeds
-from search_space import build_model, convert_conv_type, preset, streaming_variant
+from proxies.train_worker import EpochSeeds
+from search_space import ModelOptions, build_model, convert_conv_type, preset, streaming_variant
 
 DATA = SyntheticConfig(num_classes=3, clips_per_class=10, frames=8, resolution=32, difficulty=0.2)
 CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)
@@ -31,7 +32,7 @@ def sources():
 
 def test_proxy_trial_reports_and_checkpoints_each_epoch_and_resumes(sources, tmp_path):
     folders, reports = [], []
-    proxy = ProxyConfig(frames=4, resolution=32, epochs=2, batch_size=4)
+    proxy = ProxyConfig(epochs=2, batch_size=4)
 
     def new_folder():
         folders.append(tmp_path / f"epoch{len(folders)}")
@@ -51,7 +52,7 @@ def test_proxy_trial_reports_and_checkpoints_each_epoch_and_resumes(sources, tmp
 
 
 def test_proxy_trial_with_nan_loss_ends_cleanly(sources):
-    proxy = ProxyConfig(frames=4, resolution=32, epochs=2, batch_size=4,
+    proxy = ProxyConfig(epochs=2, batch_size=4,
                         recipe=dataclasses.replace(PROXY_RECIPE, learning_rate=1e12, clipnorm=1e12, epsilon=1e-30))
     result = train_proxy(preset("t0"), proxy, *sources)
     assert result.status == "nan" and "NaN" in result.error
@@ -74,11 +75,11 @@ def test_stream_training_model_converts_with_identical_outputs():
 def test_epoch_seeds_make_dropout_masks_depend_on_epoch_and_worker_only():
     # Resumed runs redraw the masks of an uninterrupted run only if the generators are re-seeded
     # from (seed, epoch), whatever they drew before; each worker draws its own masks.
-    model = build_model(preset("t0"), num_classes=3, dropout_rate=0.5, stochastic_depth_rate=0.5)
+    model = build_model(preset("t0"), num_classes=3, options=ModelOptions(dropout_rate=0.5, stochastic_depth_rate=0.5))
     video = tf.random.uniform([2, 2, 32, 32, 3], seed=4)
 
     def masks(epoch, rank=0, draws_before=0):
-        seeds = _EpochSeeds(seed=7, rank=rank)
+        seeds = EpochSeeds(seed=7, rank=rank)
         seeds.set_model(model)
         for _ in range(draws_before):
             model(video, training=True)

@@ -14,8 +14,8 @@ from typing import Iterator
 import numpy as np
 import tensorflow as tf
 
+from ..errors import CheckpointMismatchError
 from .builder import MoViNet
-from .errors import CheckpointMismatchError
 from .layers import Bottleneck, ConvUnit, Pointwise, SpatioTemporalConv
 
 __all__ = ["CheckpointMismatchError", "official_variable_map", "load_official_checkpoint"]

@@ -8,72 +8,17 @@ dropped. A budget that no architecture of the space can meet is an error before 
 """
 from __future__ import annotations
 
+import pickle
 import random
-from dataclasses import dataclass
 
 from ray.tune.search import Searcher
 
-from .flops import count_flops
-from .space import SearchSpace, parse_kernel
-from .spec import SpecError
+from search_space import SearchSpace, SpecError
+from search_space.budget import Budget
 
-__all__ = ["Budget", "BudgetSearcher", "check_budget_feasible"]
+__all__ = ["BudgetSearcher"]
 
 _MAX_TRIES = 10_000
-
-
-@dataclass(frozen=True)
-class Budget:
-    """GFLOPs interval at the search input shape; `parse("0.1:0.5")`, either side may be empty."""
-
-    low: float = 0.0
-    high: float = float("inf")
-
-    @classmethod
-    def parse(cls, text: str | None) -> "Budget":
-        if not text:
-            return cls()
-        try:
-            low, high = text.split(":")
-            budget = cls(float(low) if low else 0.0, float(high) if high else float("inf"))
-        except ValueError:
-            raise SpecError(f"--gflops: expected MIN:MAX in GFLOPs (e.g. 0.05:0.2), got {text!r}") from None
-        if budget.low > budget.high:
-            raise SpecError(f"--gflops: MIN {budget.low} exceeds MAX {budget.high}")
-        return budget
-
-    def __contains__(self, gflops: float) -> bool:
-        return self.low <= gflops <= self.high
-
-    def __str__(self) -> str:
-        return f"{self.low:g}:{self.high:g} GFLOPs"
-
-
-def _extreme(space: SearchSpace, cheapest: bool) -> dict:
-    """The parameter choice with the least (or most) compute in every dimension."""
-    pick = min if cheapest else max
-    params = {}
-    for name, values in space.choices().items():
-        if name.endswith("_kernel"):
-            params[name] = pick(values, key=lambda k: _kernel_cost(parse_kernel(k)))
-        else:
-            params[name] = pick(values)
-    return params
-
-
-def _kernel_cost(kernel) -> float:
-    kt, kh, kw = kernel
-    return kt * kh * kw + 0.5 * (kt - 1) * ((kh, kw) != (1, 1))
-
-
-def check_budget_feasible(space: SearchSpace, budget: Budget, num_classes: int) -> tuple[float, float]:
-    """The space's GFLOPs range; SpecError if the budget lies outside it entirely."""
-    low = count_flops(space.to_spec(_extreme(space, True)), num_classes=num_classes).gflops
-    high = count_flops(space.to_spec(_extreme(space, False)), num_classes=num_classes).gflops
-    if budget.high < low or budget.low > high:
-        raise SpecError(f"--gflops {budget}: no architecture in the search space meets it "
-                        f"(the space spans {low:.4g} to {high:.4g} GFLOPs at its input shapes)")
-    return low, high
 
 
 class BudgetSearcher(Searcher):
@@ -103,7 +48,7 @@ class BudgetSearcher(Searcher):
         return True
 
     def gflops(self, params: dict) -> float:
-        return count_flops(self.space.to_spec(params), num_classes=self.num_classes).gflops
+        return self.budget.gflops(self.space.to_spec(params), self.num_classes)
 
     def suggest(self, trial_id: str):
         for _ in range(_MAX_TRIES):
@@ -134,13 +79,9 @@ class BudgetSearcher(Searcher):
             self.inner.on_trial_complete(self._alias.pop(trial_id), result=result, error=error)
 
     def save(self, checkpoint_path: str) -> None:
-        import pickle
-
         with open(checkpoint_path, "wb") as handle:
             pickle.dump(self.__dict__, handle)
 
     def restore(self, checkpoint_path: str) -> None:
-        import pickle
-
         with open(checkpoint_path, "rb") as handle:
             self.__dict__.update(pickle.load(handle))

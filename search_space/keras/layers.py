@@ -26,7 +26,6 @@ __all__ = [
 ]
 
 States = dict[str, tf.Tensor]
-BN_MOMENTUM = 0.99
 BN_EPSILON = 1e-3
 
 
@@ -163,8 +162,8 @@ class ConvUnit(keras.layers.Layer):
     def __init__(self, filters: int | None, kernel: tuple = (1, 1, 1), stride: tuple = (1, 1, 1),
                  depthwise: bool = False, factorized: bool = False, causal: bool = False,
                  activation: str | None = None, use_bn: bool = True, use_bias: bool = False,
-                 state_prefix: str = "", kernel_regularizer=None, kernel_initializer=None,
-                 bn_momentum: float = BN_MOMENTUM, sync_bn: bool = False, **kwargs):
+                 state_prefix: str = "", kernel_regularizer=None, kernel_initializer=None, *,
+                 bn_momentum: float, sync_bn: bool, **kwargs):
         super().__init__(**kwargs)
         kt, kh, kw = kernel
         self.pointwise = kernel == (1, 1, 1) and stride == (1, 1, 1) and not depthwise
@@ -201,7 +200,7 @@ class ConvUnit(keras.layers.Layer):
             shape = tf.shape(x)
             buffer = tf.zeros([shape[0], self.buffer_size, shape[2], shape[3], x.shape[-1]], x.dtype)
         full = tf.concat([tf.cast(buffer, x.dtype), x], axis=1)
-        new_states[self.state_name] = full[:, -self.buffer_size:]
+        new_states[self.state_name] = tf.cast(full[:, -self.buffer_size:], tf.float32)  # states are float32
         return full
 
     def call(self, x, states: Mapping[str, tf.Tensor] | None = None, training=None):
@@ -230,22 +229,24 @@ class CumulativeAveragePool(keras.layers.Layer):
         self.count_name = f"{state_prefix}_pool_frame_count"
 
     def call(self, x, states: Mapping[str, tf.Tensor] | None = None):
+        # Sums run in float32 whatever the compute dtype: a stream's running sum over thousands of
+        # frames would lose its precision in 16 bits, and float32 states feed back unchanged.
         states = states or {}
-        frame_means = tf.reduce_mean(x, axis=[2, 3], keepdims=True)
+        frame_means = tf.reduce_mean(tf.cast(x, tf.float32), axis=[2, 3], keepdims=True)
         buffer = states.get(self.buffer_name)
-        buffer = tf.zeros_like(frame_means[:, :1]) if buffer is None else tf.cast(buffer, x.dtype)
+        buffer = tf.zeros_like(frame_means[:, :1]) if buffer is None else tf.cast(buffer, tf.float32)
         count = tf.cast(states.get(self.count_name, tf.zeros([1], tf.int32)), tf.int32)
         frames = tf.shape(x)[1]
         if self.causal:
             sums = tf.cumsum(frame_means, axis=1) + buffer
             new_buffer = sums[:, -1:]
-            divisors = tf.cast(tf.range(frames) + count + 1, x.dtype)
+            divisors = tf.cast(tf.range(frames) + count + 1, tf.float32)
             pooled = sums / tf.reshape(divisors, [1, -1, 1, 1, 1])
         else:
             sums = tf.reduce_sum(frame_means, axis=1, keepdims=True) + buffer
             new_buffer = sums
-            pooled = sums / tf.cast(count + frames, x.dtype)
-        return pooled, {self.buffer_name: new_buffer, self.count_name: count + frames}
+            pooled = sums / tf.cast(count + frames, tf.float32)
+        return tf.cast(pooled, x.dtype), {self.buffer_name: new_buffer, self.count_name: count + frames}
 
 
 class Scale(keras.layers.Layer):
@@ -335,8 +336,8 @@ class Bottleneck(keras.layers.Layer):
     strided, then a 1x1x1 conv + BN.
     """
 
-    def __init__(self, geometry, spec, drop_rate: float = 0.0, kernel_regularizer=None,
-                 bn_momentum: float = BN_MOMENTUM, sync_bn: bool = False, **kwargs):
+    def __init__(self, geometry, spec, drop_rate: float = 0.0, kernel_regularizer=None, *,
+                 bn_momentum: float, sync_bn: bool, **kwargs):
         super().__init__(name=geometry.name, **kwargs)
         layer = geometry.spec
         factorized = spec.conv_type != "3d"
@@ -391,8 +392,8 @@ class Bottleneck(keras.layers.Layer):
 class Head(keras.layers.Layer):
     """1x1x1 projection + BN + activation, then the mean over every frame seen (state 'state_head')."""
 
-    def __init__(self, project_filters: int, activation: str, kernel_regularizer=None,
-                 bn_momentum: float = BN_MOMENTUM, sync_bn: bool = False, **kwargs):
+    def __init__(self, project_filters: int, activation: str, kernel_regularizer=None, *,
+                 bn_momentum: float, sync_bn: bool, **kwargs):
         super().__init__(**kwargs)
         self.project = ConvUnit(project_filters, activation=activation, kernel_regularizer=kernel_regularizer,
                                 bn_momentum=bn_momentum, sync_bn=sync_bn, name="project")

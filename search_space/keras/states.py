@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from .spec import ArchSpec
-from .walk import walk
+from ..spec import ArchSpec
+from ..walk import walk
 
 __all__ = ["state_shapes", "zero_states"]
 

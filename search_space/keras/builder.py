@@ -6,15 +6,18 @@ branches on preset names. A causal spec gives a model that also streams: call it
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping
 
 import keras
 import tensorflow as tf
 
-from .layers import BN_MOMENTUM, Bottleneck, Classifier, ConvUnit, Head, States
-from .spec import ArchSpec, SpecError
+from ..errors import SpecError
+from ..model_options import ModelOptions
+from ..spec import ArchSpec
+from ..walk import walk
+from .layers import Bottleneck, Classifier, ConvUnit, Head, States
 from .states import zero_states
-from .walk import walk
 
 __all__ = ["MoViNet", "build_model", "convert_conv_type"]
 
@@ -26,32 +29,29 @@ class MoViNet(keras.Model):
     Input: [batch, frames, height, width, 3] floats in [0, 1]. Output: [batch, classes] logits.
     """
 
-    def __init__(self, spec: ArchSpec | Mapping[str, Any], num_classes: int = 600, dropout_rate: float = 0.2,
-                 stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0, bn_momentum: float = BN_MOMENTUM,
-                 sync_bn: bool = False, **kwargs):
+    def __init__(self, spec: ArchSpec | Mapping[str, Any], num_classes: int = 600,
+                 options: ModelOptions | Mapping[str, Any] | None = None, **kwargs):
         super().__init__(name=kwargs.pop("name", None) or f"movinet_{getattr(spec, 'name', 'spec')}", **kwargs)
         spec = spec if isinstance(spec, ArchSpec) else ArchSpec.from_dict(spec)
+        options = options if isinstance(options, ModelOptions) else ModelOptions(**(options or {}))
         self.spec = spec
         self.num_classes = num_classes
-        self.dropout_rate = dropout_rate
-        self.stochastic_depth_rate = stochastic_depth_rate
-        self.weight_decay = weight_decay
-        self.bn_momentum = bn_momentum
-        self.sync_bn = sync_bn
-        regularizer = keras.regularizers.L2(weight_decay) if weight_decay else None
+        self.options = options
+        regularizer = keras.regularizers.L2(options.weight_decay) if options.weight_decay else None
+        # Synchronised BN only means something across several replicas; Keras' synchronised
+        # path would otherwise add an identity all-reduce and another variance formula.
+        synchronized = options.sync_bn and tf.distribute.get_strategy().num_replicas_in_sync > 1
+        norm = dict(kernel_regularizer=regularizer, bn_momentum=options.bn_momentum, sync_bn=synchronized)
         geometry = walk(spec)
         total = len(geometry.layers)
         self.stem = ConvUnit(spec.stem.filters, spec.stem.kernel, spec.stem.stride,
                              factorized=spec.conv_type != "3d", causal=spec.causal, activation=spec.activation,
-                             state_prefix="state_stem", kernel_regularizer=regularizer, bn_momentum=bn_momentum,
-                             sync_bn=sync_bn, name="stem")
+                             state_prefix="state_stem", name="stem", **norm)
         # Stochastic depth grows linearly with depth (official: rate * layer_number / num_layers).
-        self.bottlenecks = [Bottleneck(g, spec, drop_rate=stochastic_depth_rate * g.number / total,
-                                       kernel_regularizer=regularizer, bn_momentum=bn_momentum, sync_bn=sync_bn)
+        self.bottlenecks = [Bottleneck(g, spec, drop_rate=options.stochastic_depth_rate * g.number / total, **norm)
                             for g in geometry.layers]
-        self.head = Head(spec.head.project_filters, spec.activation, kernel_regularizer=regularizer,
-                         bn_momentum=bn_momentum, sync_bn=sync_bn, name="head")
-        self.classifier = Classifier(spec.head.head_filters, num_classes, spec.head.activation, dropout_rate,
+        self.head = Head(spec.head.project_filters, spec.activation, name="head", **norm)
+        self.classifier = Classifier(spec.head.head_filters, num_classes, spec.head.activation, options.dropout_rate,
                                      kernel_regularizer=regularizer, name="classifier")
 
     def call(self, inputs, training=None):
@@ -81,30 +81,21 @@ class MoViNet(keras.Model):
         return zero_states(self.spec, input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {"spec": self.spec.to_dict(), "num_classes": self.num_classes, "dropout_rate": self.dropout_rate,
-                "stochastic_depth_rate": self.stochastic_depth_rate, "weight_decay": self.weight_decay,
-                "bn_momentum": self.bn_momentum, "sync_bn": self.sync_bn, "name": self.name}
+        return {"spec": self.spec.to_dict(), "num_classes": self.num_classes,
+                "options": dataclasses.asdict(self.options), "name": self.name}
 
 
-def build_model(spec: ArchSpec, num_classes: int = 600, dropout_rate: float = 0.2,
-                stochastic_depth_rate: float = 0.0, weight_decay: float = 0.0,
-                bn_momentum: float = BN_MOMENTUM, sync_bn: bool = False) -> MoViNet:
+def build_model(spec: ArchSpec, num_classes: int = 600, options: ModelOptions | None = None) -> MoViNet:
     """Builds (and creates the weights of) the model for `spec`.
 
     Args:
       spec: the architecture.
       num_classes: classifier outputs.
-      dropout_rate: dropout before the classifier (official 0.2 for a0, 0.5 for larger models).
-      stochastic_depth_rate: drop-path rate of the last layer, linear in depth (official 0.2).
-      weight_decay: L2 factor on conv kernels (Keras scale; official recipe 1.5e-5).
-      bn_momentum: batch-norm moving-average momentum (official 0.99; short proxy runs need
-        ~0.9 for the moving statistics to catch up within a few hundred steps).
-      sync_bn: batch statistics over the global batch of all data-parallel replicas (official
-        `use_sync_bn`); has no effect outside a distribution strategy.
+      options: regularisation and batch-norm settings (default: the official training ones).
     """
     if not isinstance(spec, ArchSpec):
         raise SpecError(f"build_model: expected an ArchSpec, got {type(spec).__name__}")
-    model = MoViNet(spec, num_classes, dropout_rate, stochastic_depth_rate, weight_decay, bn_momentum, sync_bn)
+    model = MoViNet(spec, num_classes, options)
     # Weights do not depend on the input size ('same' padding accepts any), so a tiny clip
     # creates them all.
     model(tf.zeros([1, 1, 8, 8, 3]))
@@ -121,7 +112,6 @@ def convert_conv_type(model: MoViNet, conv_type: str) -> MoViNet:
     factorized = {"2plus1d", "3d_2plus1d"}
     if {model.spec.conv_type, conv_type} - factorized and model.spec.conv_type != conv_type:
         raise SpecError(f"conv_type: cannot convert {model.spec.conv_type!r} weights to {conv_type!r}")
-    converted = build_model(model.spec.replace(conv_type=conv_type), model.num_classes, model.dropout_rate,
-                            model.stochastic_depth_rate, model.weight_decay, model.bn_momentum)
+    converted = build_model(model.spec.replace(conv_type=conv_type), model.num_classes, model.options)
     converted.set_weights(model.get_weights())
     return converted

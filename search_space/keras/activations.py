@@ -2,7 +2,7 @@
 
 Exactness matters twice: official checkpoints must reproduce their logits to 1e-4 (hard
 sigmoid multiplies by 0.16667, not 1/6), and the analytic FLOP model counts the element-wise
-ops each one emits (see `ELEMENTWISE_OPS`).
+ops each one emits (`search_space.cost.ELEMENTWISE_OPS` mirrors these bodies).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Callable
 
 import tensorflow as tf
 
-__all__ = ["get_activation", "ELEMENTWISE_OPS"]
+__all__ = ["get_activation"]
 
 
 def _hard_swish(x: tf.Tensor) -> tf.Tensor:
@@ -29,11 +29,6 @@ _ACTIVATIONS: dict[str, Callable[[tf.Tensor], tf.Tensor]] = {
     "sigmoid": tf.nn.sigmoid,
     "hard_sigmoid": _hard_sigmoid,
 }
-
-# Per-element ops TensorFlow's profiler counts for each activation (Mul/AddV2 count, while
-# Sigmoid and Relu6 have no registered cost): silu is x * sigmoid(beta * x).
-ELEMENTWISE_OPS = {"swish": 2, "hard_swish": 3, "relu": 0, "relu6": 0, "sigmoid": 0, "hard_sigmoid": 2}
-
 
 def get_activation(name: str) -> Callable[[tf.Tensor], tf.Tensor]:
     """The function for activation `name` (validated by the spec)."""

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .activations import ELEMENTWISE_OPS
 from .spec import ArchSpec
 from .walk import LayerGeometry, Size, strided_size, walk
 
-__all__ = ["Cost", "count_flops"]
+__all__ = ["Cost", "count_flops", "ELEMENTWISE_OPS"]
+
+# Per-element ops TensorFlow's profiler counts for each activation of
+# `search_space/keras/activations.py` (Mul/AddV2 count, while Sigmoid and Relu6 have no
+# registered cost): silu is x * sigmoid(beta * x), hard swish x * relu6(x + 3) * (1/6).
+ELEMENTWISE_OPS = {"swish": 2, "hard_swish": 3, "relu": 0, "relu6": 0, "sigmoid": 0, "hard_sigmoid": 2}
 
 _BN_OPS = 2  # inference batch norm: x * scale + shift
 _BN_PARAMS = 4  # gamma, beta, moving mean, moving variance
@@ -40,6 +44,14 @@ class Cost:
     @property
     def gmacs(self) -> float:
         return self.macs / 1e9
+
+    def per_block(self) -> dict[str, float]:
+        """GFLOPs of the stem, each block (its layers summed) and the head, in network order."""
+        blocks: dict[str, float] = {}
+        for name, gflops in self.layers.items():
+            key = name.split("_layer")[0]
+            blocks[key] = blocks.get(key, 0.0) + gflops
+        return blocks
 
 
 class _Tally:

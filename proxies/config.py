@@ -1,0 +1,79 @@
+"""What data, proxy training and full training take: option dataclasses, free of TensorFlow.
+
+The search's option tree (`search.SearchOptions`) and the CLI nest these, so each default has
+exactly one home and option files and the command line can be handled without loading a
+deep-learning runtime.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from search_space import ModelOptions
+
+from .recipe import Recipe
+from .synthetic import SyntheticConfig
+
+__all__ = ["DataConfig", "ProxyConfig", "PROXY_RECIPE", "TrainConfig"]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """`source` is 'synthetic' (generated from `synthetic`, nothing on disk) or a data folder."""
+
+    source: str = "synthetic"
+    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.source == "synthetic"
+
+
+# A few hundred steps instead of 240 epochs: a higher rate, faster batch-norm statistics, no
+# regularisation beyond light dropout (short runs underfit rather than overfit).
+PROXY_RECIPE = Recipe(learning_rate=4.0, warmup_epochs=0.5, mixed_precision="off",
+                      model=ModelOptions(dropout_rate=0.1, stochastic_depth_rate=0.0, weight_decay=0.0,
+                                         bn_momentum=0.9))
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """The proxy task: data fraction and a short schedule (the clip shape is the sources').
+
+    `class_fraction` keeps the first classes, `clip_fraction` the first clips of each epoch;
+    `steps_per_epoch` (if set) caps an epoch's batches.
+    """
+
+    class_fraction: float = 1.0
+    clip_fraction: float = 1.0
+    epochs: int = 8
+    steps_per_epoch: int | None = None
+    batch_size: int = 16
+    seed: int = 0
+    recipe: Recipe = field(default_factory=lambda: PROXY_RECIPE)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train, on what data, for how long, where, and on how many workers.
+
+    `spec` is the architecture as a dict (`ArchSpec.to_dict()`), so the config travels to Ray
+    Train workers as plain data. `frames` / `resolution` / `frame_stride` default to the spec's
+    input; `num_classes` to the data's.
+    """
+
+    spec: dict
+    output: str
+    data: DataConfig = field(default_factory=DataConfig)
+    recipe: Recipe = field(default_factory=Recipe)
+    num_classes: int | None = None
+    epochs: int = 240
+    batch_size: int = 8
+    frames: int | None = None
+    resolution: int | None = None
+    frame_stride: int | None = None
+    seed: int = 0
+    resume: bool = False
+    num_workers: int = 1
+    cpus_per_worker: int | None = None
+    gpus_per_worker: float = 0.0
+    address: str | None = None

@@ -1,0 +1,65 @@
+"""Running a search end to end: options in, a run folder of self-describing records out.
+
+The driver resolves the space (widened for a seed architecture), checks the budget against it
+before anything trains, hands the trials to the chosen engine (Ray Tune or KerasTuner), and
+writes the run folder: options.json, space.yaml, rejected.csv (as rejections happen),
+trials.csv/parquet, choices.csv, specs/, then the Pareto front, plot and exported configs.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import write_results
+from proxies.config import DataConfig
+from search_space import SearchSpace, check_budget_feasible, load_arch
+
+from .options import SearchOptions
+from .records import RejectionLog, write_run_tables
+from .trial import TrialTask
+
+__all__ = ["run_search", "space_for"]
+
+
+def space_for(options: SearchOptions) -> tuple[SearchSpace, dict | None]:
+    """The run's search space (widened to hold the seed architecture) and the seed's parameters."""
+    space = options.space
+    if not options.seed_arch:
+        return space, None
+    seed = load_arch(options.seed_arch)
+    seed = seed.replace(input=dataclasses.replace(seed.input, frames=space.frames[0], resolution=space.resolutions[0],
+                                                  frame_stride=space.frame_stride))
+    space = space.including(seed)
+    return space, space.to_params(seed)
+
+
+def _num_classes(data: DataConfig) -> int:
+    if data.is_synthetic:
+        return data.synthetic.num_classes
+    from proxies.pipeline import ClipConfig, open_source
+
+    return open_source(data.source, "train", ClipConfig()).num_classes
+
+
+def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
+    """Runs (or resumes) the search in `options.output` and returns the trials table."""
+    output = Path(options.output)
+    output.mkdir(parents=True, exist_ok=True)
+    options.save(output)
+    space, seed_params = space_for(options)
+    num_classes = _num_classes(options.data)
+    check_budget_feasible(space, options.budget, num_classes)
+    task = TrialTask(space=space, data=options.data, proxy=options.proxy, budget=options.budget,
+                     reward=options.reward, num_classes=num_classes, cpus=options.resources.cpus)
+    log = RejectionLog(output / "rejected.csv")
+    if options.engine == "keras-tuner":
+        from .keras_tuner_engine import run_keras_tuner
+
+        records, choices = run_keras_tuner(options, task, log, resume)
+    else:
+        from .ray_engine import run_ray
+
+        records, choices = run_ray(options, task, log, seed_params, resume)
+    return write_results(output, write_run_tables(output, records, choices, space))

@@ -1,0 +1,69 @@
+"""Running a search with KerasTuner: the same space, budget, proxy and records, on one machine.
+
+For users who already drive experiments with KerasTuner and need no cluster. Out-of-budget
+samples are logged to rejected.csv and scored as the worst result; each finished trial's record
+is appended to `keras_tuner_trials.jsonl` at once, and KerasTuner's own state under
+`keras_tuner/` lets `resume=True` continue where a killed run stopped.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from search_space import SearchSpace
+
+from .options import SearchOptions
+from .records import RejectionLog, trial_record
+from .trial import TrialTask, proxy_sources
+
+__all__ = ["run_keras_tuner", "keras_tuner_hyperparameters"]
+
+_PROJECT = "search"
+
+
+def keras_tuner_hyperparameters(space: SearchSpace):
+    """A KerasTuner `HyperParameters` with one Choice per parameter of `space`."""
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    for name, values in space.choices().items():
+        hp.Choice(name, list(values))
+    return hp
+
+
+def run_keras_tuner(options: SearchOptions, task: TrialTask, log: RejectionLog,
+                    resume: bool) -> tuple[list[dict], list[dict]]:
+    """Runs (or resumes) the KerasTuner search; returns (trial records, sampled choices)."""
+    import keras_tuner
+
+    from proxies.proxy import train_proxy
+
+    output = Path(options.output)
+    records_path = output / "keras_tuner_trials.jsonl"
+
+    class ProxyTuner(keras_tuner.Tuner):
+        """KerasTuner over the search space: each trial is one proxy training."""
+
+        def run_trial(self, trial, *args, **kwargs):
+            params = dict(trial.hyperparameters.values)
+            spec = task.spec(params, trial.trial_id)
+            gflops = task.budget.gflops(spec, task.num_classes)
+            if gflops not in task.budget:
+                log({**params, "gflops": gflops, "status": "rejected_budget"})
+                return {"reward": -1e9}
+            result = train_proxy(spec, task.proxy, *proxy_sources(spec, task.data))
+            metrics = result.to_dict() | {"reward": task.score(result.top1, spec)}
+            record = trial_record(trial.trial_id, spec, task.num_classes, metrics, node="local")
+            with records_path.open("a") as handle:
+                handle.write(json.dumps({"record": record, "choices": {"trial_id": trial.trial_id, **params}}) + "\n")
+            return {"reward": metrics["reward"]}
+
+    oracle = keras_tuner.oracles.RandomSearchOracle(objective=keras_tuner.Objective("reward", "max"),
+                                                    max_trials=options.num_samples,
+                                                    hyperparameters=keras_tuner_hyperparameters(task.space),
+                                                    seed=options.seed)
+    tuner = ProxyTuner(oracle=oracle, directory=str(output / "keras_tuner"), project_name=_PROJECT,
+                       overwrite=not resume)
+    tuner.search()
+    lines = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
+    return [line["record"] for line in lines], [line["choices"] for line in lines]

@@ -1,0 +1,91 @@
+"""Every option of a search, with its default, in one typed tree (stored as `options.json`).
+
+The CLI reads its defaults from here, `options.json` round-trips through `from_plain` with a
+field-path error for an unknown or mistyped key, and the nested parts are the dataclasses of
+the layers that use them (`ProxyConfig`, `DataConfig`, `SearchSpace`, `Budget`), so a default
+has exactly one home.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from proxies.config import DataConfig, ProxyConfig
+from search_space import Budget, SearchSpace
+from search_space.config_io import OptionsError, from_plain, to_plain
+
+__all__ = ["SearchOptions", "TrialResources", "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
+
+SEARCH_ALGORITHMS = ("random", "optuna", "nsga2")
+SCHEDULERS = ("asha", "none")
+REWARDS = ("accuracy", "tunas")
+ENGINES = ("ray", "keras-tuner")
+OPTIONS_FILE = "options.json"
+
+
+@dataclass(frozen=True)
+class TrialResources:
+    """What one trial reserves on a Ray node."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """A search: what to sample (space, budget), how to score it (proxy, data), how to search.
+
+    Attributes:
+      output: the run folder.
+      search_alg: random, optuna (TPE on the reward) or nsga2 (Optuna NSGA-II, top-1 vs GFLOPs).
+      scheduler: asha (early stopping on per-epoch top-1) or none.
+      reward: accuracy, or tunas (top1 - 0.5 |GFLOPs / budget max - 1|).
+      engine: ray (Ray Tune, local or a cluster) or keras-tuner (one machine, no Ray).
+      seed: the search algorithm's seed.
+      seed_arch: a preset or spec YAML evaluated first; the space is widened to hold it.
+      address: an existing Ray cluster (None: a private local instance).
+    """
+
+    output: str = ""
+    num_samples: int = 12
+    search_alg: str = "random"
+    scheduler: str = "asha"
+    reward: str = "accuracy"
+    engine: str = "ray"
+    seed: int = 0
+    seed_arch: str | None = None
+    address: str | None = None
+    space: SearchSpace = field(default_factory=SearchSpace)
+    budget: Budget = field(default_factory=Budget)
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    resources: TrialResources = field(default_factory=TrialResources)
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("search_alg", SEARCH_ALGORITHMS), ("scheduler", SCHEDULERS), ("reward", REWARDS),
+                              ("engine", ENGINES)):
+            if getattr(self, name) not in allowed:
+                raise OptionsError(f"{name}: {getattr(self, name)!r} is not one of {', '.join(allowed)}")
+        if self.num_samples < 1:
+            raise OptionsError(f"num_samples: must be at least 1, got {self.num_samples}")
+
+    def save(self, folder: str | Path) -> Path:
+        path = Path(folder) / OPTIONS_FILE
+        path.write_text(json.dumps(to_plain(self), indent=2))
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "SearchOptions":
+        """The options of the run in `folder`; a UserError if it holds none or they do not parse."""
+        path = Path(folder) / OPTIONS_FILE
+        if not path.is_file():
+            raise OptionsError(f"{folder}: no {OPTIONS_FILE} (not a search run folder)")
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise OptionsError(f"{path}: not valid JSON ({err})") from None
+        try:
+            return from_plain(cls, data)
+        except OptionsError as err:
+            raise OptionsError(f"{path}: {err}") from None

@@ -1,0 +1,127 @@
+"""Running a search with Ray Tune: local Ray or an existing cluster, resumable from its folder.
+
+Wires the budget-aware searcher (optionally wrapping Optuna TPE / NSGA-II), ASHA early stopping
+and the proxy-training trainable; Ray's experiment state lives under `ray/` in the run folder,
+so a killed driver continues with `resume=True` and keeps every finished trial.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from proxies.cluster import connect
+from search_space import SearchSpace
+from search_space.errors import RunExistsError
+
+from .options import SearchOptions
+from .records import RejectionLog, trial_record
+from .searcher import BudgetSearcher
+from .trial import TrialTask, run_trial
+
+__all__ = ["run_ray", "tune_param_space", "EXPERIMENT"]
+
+EXPERIMENT = "search"
+_WORST = {"reward": -1e9, "top1": 0.0}
+
+
+def tune_param_space(space: SearchSpace) -> dict:
+    """Ray Tune `param_space`: one categorical choice per parameter (Optuna and random accept it)."""
+    from ray import tune
+
+    return {name: tune.choice(list(values)) for name, values in space.choices().items()}
+
+
+class _LoggingBudgetSearcher(BudgetSearcher):
+    """Writes each rejection to rejected.csv as it happens."""
+
+    def __init__(self, *args, log: RejectionLog, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log = log
+
+    def suggest(self, trial_id: str):
+        before = len(self.rejected)
+        params = super().suggest(trial_id)
+        for row in self.rejected[before:]:
+            self.log(row)
+        return params
+
+
+def _searcher(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None):
+    seeds = [seed_params] if seed_params else None
+    inner, metric, mode = None, "reward", "max"
+    if options.search_alg != "random":
+        import optuna
+        from ray.tune.search.optuna import OptunaSearch
+
+        if options.search_alg == "optuna":
+            inner = OptunaSearch(metric=metric, mode=mode, sampler=optuna.samplers.TPESampler(seed=options.seed),
+                                 points_to_evaluate=seeds)
+        else:  # nsga2: two objectives, so the searcher (not Tune) holds the metrics
+            inner = OptunaSearch(metric=["top1", "gflops"], mode=["max", "min"],
+                                 sampler=optuna.samplers.NSGAIISampler(seed=options.seed), points_to_evaluate=seeds)
+            metric = mode = None
+    return _LoggingBudgetSearcher(task.space, task.budget, task.num_classes, inner=inner, metric=metric, mode=mode,
+                                  seed=options.seed, worst=_WORST, log=log,
+                                  points_to_evaluate=seeds if inner is None else None)
+
+
+def _tune_config(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None):
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    searcher = _searcher(options, task, log, seed_params)
+    scheduler = None
+    if options.scheduler == "asha":
+        epochs = options.proxy.epochs
+        scheduler = ASHAScheduler(metric="top1", mode="max", time_attr="training_iteration", max_t=epochs,
+                                  grace_period=max(1, epochs // 2), reduction_factor=2)
+    metric = "reward" if searcher.metric and not scheduler else None
+    return tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=options.num_samples,
+                           metric=metric, mode="max" if metric else None,
+                           trial_dirname_creator=lambda trial: trial.trial_id,
+                           reuse_actors=True)  # skip worker start-up and TF import per trial
+
+
+def _reporter():
+    """A progress table that fits a terminal: depths and widths, not all the parameters."""
+    from ray import tune
+
+    columns = ["frames", "stem_width"] + [f"block{b}_depth" for b in range(5)] + ["head_width"]
+    return tune.CLIReporter(parameter_columns=columns, max_report_frequency=20,
+                            metric_columns=["epoch", "top1", "gflops", "train_clips_per_s"])
+
+
+def _tuner(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None, resume: bool):
+    from ray import tune
+
+    output = Path(options.output).resolve()
+    resources = {"cpu": options.resources.cpus} | ({"gpu": options.resources.gpus} if options.resources.gpus else {})
+    trainable = tune.with_resources(tune.with_parameters(run_trial, task=task), resources)
+    experiment = output / "ray" / EXPERIMENT
+    if resume and tune.Tuner.can_restore(str(experiment)):
+        return tune.Tuner.restore(str(experiment), trainable=trainable, resume_errored=False, restart_errored=False,
+                                  resume_unfinished=True)
+    if experiment.exists():
+        raise RunExistsError(f"{output}: already holds a search; pass --resume to continue it")
+    return tune.Tuner(trainable, param_space=tune_param_space(task.space),
+                      tune_config=_tune_config(options, task, log, seed_params),
+                      run_config=tune.RunConfig(name=EXPERIMENT, storage_path=str(output / "ray"),
+                                                failure_config=tune.FailureConfig(max_failures=1),
+                                                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                                                progress_reporter=_reporter(), verbose=1))
+
+
+def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None,
+            resume: bool) -> tuple[list[dict], list[dict]]:
+    """Runs (or resumes) the Ray Tune search; returns (trial records, sampled choices)."""
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic reporter lets us choose table columns
+    connect(options.address)
+    grid = _tuner(options, task, log, seed_params, resume).fit()
+    records, choices = [], []
+    for result in grid:
+        trial_id = Path(result.path).name
+        error = str(result.error).strip().splitlines()[-1][:300] if result.error is not None else None
+        spec = task.spec(result.config, trial_id)
+        records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error))
+        choices.append({"trial_id": trial_id, **result.config})
+    return records, choices

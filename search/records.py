@@ -1,0 +1,74 @@
+"""Trial records: one self-describing row per trial, and the run folder's tables.
+
+A row carries the architecture itself (`spec`, as JSON), its `arch_id` and readable summary
+columns (`search_space.summary`), the trial's metrics and status; the raw parameters the search
+algorithm sampled go to `choices.csv` beside it (they mean something only under this run's
+space, which is stored as `space.yaml`). Analysis and export read these files and nothing else.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from search_space import ArchSpec, SearchSpace
+from search_space.summary import SUMMARY_COLUMNS, spec_json, summary
+
+__all__ = ["trial_record", "trial_status", "write_run_tables", "RejectionLog", "METRIC_COLUMNS", "RECORD_COLUMNS"]
+
+METRIC_COLUMNS = ("top1", "top5", "loss", "train_clips_per_s", "wall_time_s", "epochs", "reward")
+RECORD_COLUMNS = ("trial_id", "status", *SUMMARY_COLUMNS, *METRIC_COLUMNS, "error", "node", "spec")
+
+
+def trial_status(metrics: dict[str, Any], error: str | None) -> str:
+    """'error' for a raised trial, 'stopped_early' for one the scheduler ended while it still ran
+    (its last epoch's metrics are kept), else the trial's own final status (ok, nan, oom)."""
+    if error:
+        return "error"
+    status = metrics.get("status")
+    if status == "running":
+        return "stopped_early"
+    return status or "error"
+
+
+def trial_record(trial_id: str, spec: ArchSpec, num_classes: int, metrics: dict[str, Any],
+                 error: str | None = None, node: str | None = None) -> dict[str, Any]:
+    """The row of one trial: identity, summary, metrics (NaN where it never reported), status."""
+    row: dict[str, Any] = {"trial_id": trial_id, "status": trial_status(metrics, error)}
+    row.update(summary(spec, num_classes))
+    row.update({name: metrics.get(name, math.nan) for name in METRIC_COLUMNS})
+    row.update(error=error or metrics.get("error") or "", node=node or metrics.get("node") or "",
+               spec=spec_json(spec))
+    return row
+
+
+def write_run_tables(folder: Path, records: list[dict], choices: list[dict], space: SearchSpace) -> pd.DataFrame:
+    """choices.csv, space.yaml and specs/<arch_id>.yaml; returns the records as a table (which
+    `analysis.write_results` writes as trials.csv / trials.parquet with its Pareto column)."""
+    table = pd.DataFrame(records, columns=list(RECORD_COLUMNS))
+    pd.DataFrame(choices).to_csv(folder / "choices.csv", index=False)
+    space.to_yaml(folder / "space.yaml")
+    specs = folder / "specs"
+    specs.mkdir(exist_ok=True)
+    for arch, text in table.drop_duplicates("arch_id")[["arch_id", "spec"]].itertuples(index=False):
+        ArchSpec.from_dict(json.loads(text)).to_yaml(specs / f"{arch}.yaml")
+    return table
+
+
+class RejectionLog:
+    """Appends each budget rejection to rejected.csv at once, so a killed driver loses none."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self, row: dict) -> None:
+        new = not self.path.exists()
+        with self.path.open("a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow(row)

@@ -1,0 +1,112 @@
+"""Typed option dataclasses to and from plain data (JSON / YAML), with field-path errors.
+
+Options files (`options.json` of a run, a search space YAML) are read back into the same frozen
+dataclasses that hold the defaults, so the dataclass is the one home of every default and every
+type. An unknown key or a value of the wrong type is a `UserError` naming its path
+(`proxy.recipe.learning_rate: must be a number, got str '4'`), never a silent fallback.
+Supported field types: bool, int, float, str, None unions, homogeneous tuples (`tuple[int, ...]`,
+nested), fixed tuples (`tuple[float, float]`), nested dataclasses and plain `dict`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from typing import Any, Mapping
+
+from .errors import UserError
+
+__all__ = ["OptionsError", "to_plain", "from_plain"]
+
+
+class OptionsError(UserError):
+    """An options file or dict that does not fit its dataclass; the message names the field path."""
+
+
+def to_plain(value: Any) -> Any:
+    """Dataclasses, tuples and dicts as plain dicts, lists and scalars."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    return value
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def from_plain(cls: type, data: Any, where: str = "") -> Any:
+    """An instance of dataclass `cls` from `to_plain` output; missing keys take the defaults."""
+    if not isinstance(data, Mapping):
+        raise OptionsError(f"{where or cls.__name__}: expected a mapping, got {type(data).__name__} {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise OptionsError(f"{_join(where, unknown[0])}: unknown option (expected one of {', '.join(sorted(fields))})")
+    hints = _hints(cls)
+    values = {name: _parse(hints[name], value, _join(where, name)) for name, value in data.items()}
+    try:
+        return cls(**values)
+    except TypeError as err:  # a required field without a default
+        raise OptionsError(f"{where or cls.__name__}: {err}") from None
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _parse(kind: Any, value: Any, where: str) -> Any:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        errors = []
+        for option in options:
+            try:
+                return _parse(option, value, where)
+            except OptionsError as err:
+                errors.append(err)
+        raise errors[0]
+    if dataclasses.is_dataclass(kind):
+        return from_plain(kind, value, where)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise OptionsError(f"{where}: must be a list, got {type(value).__name__} {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_parse(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise OptionsError(f"{where}: must be a list of {len(args)} values, got {value!r}")
+        return tuple(_parse(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+    if kind is dict or origin is dict:
+        if not isinstance(value, Mapping):
+            raise OptionsError(f"{where}: must be a mapping, got {type(value).__name__} {value!r}")
+        return dict(value)
+    return _scalar(kind, value, where)
+
+
+def _scalar(kind: Any, value: Any, where: str) -> Any:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise OptionsError(f"{where}: must be true or false, got {type(value).__name__} {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise OptionsError(f"{where}: must be an integer, got {type(value).__name__} {value!r}")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise OptionsError(f"{where}: must be a number, got {type(value).__name__} {value!r}")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise OptionsError(f"{where}: must be a string, got {type(value).__name__} {value!r}")
+        return value
+    if kind is Any:
+        return value
+    raise TypeError(f"{where}: unsupported option type {kind!r}")  # a bug in the dataclass, not user input
