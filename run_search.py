@@ -130,9 +130,12 @@ def _search(args: argparse.Namespace) -> int:
     else:
         options = _search_options(args, args.output or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
     table = run_search(options, resume=args.resume)
-    finished = int((table["status"] == "ok").sum())
-    print(f"{len(table)} trials ({finished} finished), {int(table['pareto'].sum())} on the Pareto front; "
-          f"results in {options.output}/ (trials.csv, pareto.csv, pareto.png, configs/, specs/)")
+    counts = table["status"].value_counts()
+    states = ", ".join(f"{counts[s]} {label}" for s, label in (("ok", "finished"), ("stopped_early", "stopped early"),
+                                                                ("error", "failed"), ("nan", "diverged (NaN)"),
+                                                                ("oom", "out of memory")) if s in counts)
+    print(f"{len(table)} trials: {states}; {int(table['pareto'].sum())} on the Pareto front. Results in "
+          f"{options.output}/: trials.csv, pareto.csv, pareto.png, configs/ (front specs), specs/ (all specs)")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Connecting to Ray: a private local instance, or an existing cluster (`--address`)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 __all__ = ["connect"]
@@ -18,6 +19,8 @@ def connect(address: str | None) -> None:
 
     if ray.is_initialized():
         return
+    # A private instance gets Ray's default token authentication; its notice saying so is noise.
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     runtime_env = None
     if address:
         root = Path(__file__).resolve().parents[1]

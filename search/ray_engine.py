@@ -6,6 +6,7 @@ so a killed driver continues with `resume=True` and keeps every finished trial.
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from search_space import SearchSpace
 from search_space.errors import RunExistsError
 
 from .options import SearchOptions
+from .progress import ProgressTable
 from .records import RejectionLog, trial_record
 from .searcher import BudgetSearcher
 from .trial import TrialTask, run_trial
@@ -82,15 +84,6 @@ def _tune_config(options: SearchOptions, task: TrialTask, log: RejectionLog, see
                            reuse_actors=True)  # skip worker start-up and TF import per trial
 
 
-def _reporter():
-    """A progress table that fits a terminal: depths and widths, not all the parameters."""
-    from ray import tune
-
-    columns = ["frames", "stem_width"] + [f"block{b}_depth" for b in range(5)] + ["head_width"]
-    return tune.CLIReporter(parameter_columns=columns, max_report_frequency=20,
-                            metric_columns=["epoch", "top1", "gflops", "train_clips_per_s"])
-
-
 def _tuner(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None, resume: bool):
     from ray import tune
 
@@ -108,13 +101,17 @@ def _tuner(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_para
                       run_config=tune.RunConfig(name=EXPERIMENT, storage_path=str(output / "ray"),
                                                 failure_config=tune.FailureConfig(max_failures=1),
                                                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                                                progress_reporter=_reporter(), verbose=1))
+                                                progress_reporter=ProgressTable(task), verbose=1))
 
 
 def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None,
             resume: bool) -> tuple[list[dict], list[dict]]:
     """Runs (or resumes) the Ray Tune search; returns (trial records, sampled choices)."""
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic reporter lets us choose table columns
+    # The classic output engine takes our own progress table; Tune's warning that per-epoch trial
+    # checkpoints make it snapshot its state often says nothing a user can act on.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    logging.getLogger("ray.tune.tune").setLevel(logging.WARNING)  # its per-run INFO lines repeat our summary
     connect(options.address)
     grid = _tuner(options, task, log, seed_params, resume).fit()
     records, choices = [], []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import math
 import os
 import shutil
@@ -104,6 +105,7 @@ def run_trial(params: dict, task: TrialTask) -> None:
     from proxies.proxy import checkpoint_epochs, train_proxy
 
     _limit_threads(task.cpus)
+    logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)  # one line per epoch checkpoint
     keras.backend.clear_session()  # workers are reused across trials: drop the previous model
     _maybe_inject_fault(params)
     spec = task.spec(params, tune.get_context().get_trial_id())
