@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from conftest import random_spec, randomize_weights
 from search_space import ModelOptions, SpecError, build_model, preset
-from search_space.keras.layers import SpatioTemporalConv
+from search_space.keras.layers import BatchNorm, SpatioTemporalConv
 
 
 def _reference_conv3d(x, kernel, stride, depthwise, causal):
@@ -20,24 +20,42 @@ def _reference_conv3d(x, kernel, stride, depthwise, causal):
         total = max((-(-n // s) - 1) * s + k - n, 0)
         pads.append([total, 0] if (axis == 0 and causal) else [total // 2, total - total // 2])
     pads.append([0, 0])
-    filters = kernel[..., None, :] if depthwise else kernel
-    conv = tf.function(lambda a, f: tf.nn.conv3d(tf.pad(a, pads), f, [1, *stride, 1], "VALID"), jit_compile=True)
-    return conv(x, filters).numpy()
+    return tf.nn.conv3d(tf.pad(x, pads), kernel[..., None, :] if depthwise else kernel, [1, *stride, 1], "VALID")
 
 
-@pytest.mark.parametrize("kernel, stride, depthwise, causal", [
-    ((3, 3, 3), (1, 1, 1), True, False), ((5, 3, 3), (1, 2, 2), True, False), ((5, 3, 3), (1, 2, 2), True, True),
-    ((3, 3, 3), (2, 2, 2), True, False), ((7, 1, 1), (1, 1, 1), True, True), ((1, 5, 5), (1, 2, 2), True, False),
-    ((3, 3, 3), (1, 2, 2), False, False), ((3, 1, 1), (2, 1, 1), False, False), ((1, 3, 3), (1, 1, 1), False, True),
+def _with_gradients(conv, x, kernel):
+    """Output and the gradients of a fixed random projection of it w.r.t. input and kernel."""
+    with tf.GradientTape() as tape:
+        tape.watch([x, kernel])
+        y = conv(x, kernel)
+        projection = tf.reshape(tf.sin(tf.range(tf.size(y), dtype=tf.float32)), tf.shape(y))  # same under XLA
+        loss = tf.reduce_sum(y * projection)
+    return [y, *tape.gradient(loss, [x, kernel])]
+
+
+@pytest.mark.parametrize("kernel, stride, depthwise, causal, size", [
+    ((3, 3, 3), (1, 1, 1), True, False, (11, 10)), ((5, 3, 3), (1, 2, 2), True, False, (11, 10)),
+    ((5, 3, 3), (1, 2, 2), True, True, (11, 10)), ((3, 3, 3), (2, 2, 2), True, False, (11, 10)),
+    ((7, 1, 1), (1, 1, 1), True, True, (11, 10)), ((1, 5, 5), (1, 2, 2), True, False, (11, 10)),
+    ((3, 3, 3), (1, 2, 2), False, False, (11, 10)), ((3, 1, 1), (2, 1, 1), False, False, (11, 10)),
+    ((1, 3, 3), (1, 1, 1), False, True, (11, 10)),
+    # one pixel (only the centre tap counts) and two pixels, where the fast paths differ
+    ((5, 3, 3), (1, 1, 1), True, False, (1, 1)), ((1, 5, 5), (1, 2, 2), True, False, (1, 1)),
+    ((3, 3, 3), (1, 1, 1), True, True, (2, 2)),
 ])
-def test_spatiotemporal_conv_equals_conv3d(kernel, stride, depthwise, causal):
+def test_spatiotemporal_conv_equals_conv3d(kernel, stride, depthwise, causal, size):
     rng = np.random.default_rng(0)
-    x = tf.constant(rng.normal(size=(2, 7, 11, 10, 6)), tf.float32)
+    x = tf.constant(rng.normal(size=(2, 7, *size, 6)), tf.float32)
     layer = SpatioTemporalConv(None if depthwise else 5, kernel, stride, depthwise, "causal" if causal else "same")
-    ours = layer(x).numpy()
-    expected = _reference_conv3d(x, layer.kernel.numpy(), stride, depthwise, causal)
-    assert ours.shape == expected.shape
-    np.testing.assert_allclose(ours, expected, atol=1e-5)
+    layer.build(x.shape)
+    got = tf.function(lambda a: _with_gradients(lambda i, _: layer(i), a, layer.kernel.value))(x)
+    expected = tf.function(lambda a, w: _with_gradients(
+        lambda i, k: _reference_conv3d(i, k, stride, depthwise, causal), a, w), jit_compile=True)(
+        x, tf.constant(layer.kernel.numpy()))
+    assert got[0].shape == expected[0].shape
+    for name, a, b in zip(("output", "input gradient", "kernel gradient"), got, expected):
+        # 1e-5 relative to the tensor's scale: sums of ~100 float32 terms in another order
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5 * np.abs(b).max(), rtol=1e-5, err_msg=name)
 
 
 def test_base_model_output_and_dict_call_rejected():
@@ -140,3 +158,55 @@ def test_stream_states_keep_their_dtype_under_mixed_precision():
         np.testing.assert_allclose(frames[-1], model(video).numpy(), atol=5e-2, rtol=5e-2)
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def _keras_batch_norm(monkeypatch):
+    """Within the test, every BatchNorm trains through Keras' own (unfused) code."""
+    monkeypatch.setattr(BatchNorm, "call", lambda self, *args, **kwargs: keras.layers.BatchNormalization.call(
+        self, *args, **kwargs))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 5, 8), (4, 7, 7, 16), (3, 2, 1, 1, 32)])
+def test_fused_batch_norm_trains_like_keras(shape, monkeypatch):
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(1.0, 3.0, shape), tf.float32)
+    results = []
+    for fused in (True, False):
+        layer = BatchNorm(momentum=0.9, epsilon=1e-3)
+        layer.build(shape)
+        layer.gamma.assign(rng.uniform(0.5, 1.5, shape[-1]).astype("float32") if fused else results[0][-1][0])
+        layer.beta.assign(rng.normal(size=shape[-1]).astype("float32") if fused else results[0][-1][1])
+        if not fused:
+            _keras_batch_norm(monkeypatch)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * tf.sin(y))
+        grads = tape.gradient(loss, [x, layer.gamma.value, layer.beta.value])
+        values = [y, *grads, layer.moving_mean, layer.moving_variance, layer(x, training=False)]
+        results.append([np.asarray(v) for v in values] + [(layer.gamma.numpy(), layer.beta.numpy())])
+    names = ("output", "input gradient", "gamma gradient", "beta gradient", "moving mean", "moving variance",
+             "inference output")
+    for name, a, b in zip(names, results[0], results[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * np.abs(b).max(), err_msg=name)
+
+
+def test_model_gradients_with_fused_batch_norm_match_keras(monkeypatch):
+    model = build_model(preset("t0"), num_classes=10, options=ModelOptions(dropout_rate=0.0, stochastic_depth_rate=0.0))
+    randomize_weights(model, seed=1)
+    x, y = tf.random.uniform([2, 6, 48, 48, 3], seed=1), tf.constant([1, 3])
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def gradients():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        return [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+
+    fused = gradients()
+    _keras_batch_norm(monkeypatch)
+    plain = gradients()
+    scale = max(np.abs(g).max() for g in plain)
+    # Relative to the largest gradient: some betas feed straight into another batch norm, which
+    # removes them, so their exact gradient is 0 and both sides hold rounding noise (~1e-9).
+    for variable, a, b in zip(model.trainable_variables, fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * scale, err_msg=variable.path)
