@@ -7,6 +7,7 @@
     python run_search.py export --run runs/<stamp> [--top 3]
     python run_search.py train --arch a0|spec.yaml --data DIR|synthetic --output DIR [--resume]
     python run_search.py flops --arch a0 [--stream] [--frames 50 --resolution 172] [--json]
+    python run_search.py data DIR [--split train|val|test] [--json]   # what a data folder holds
 
 Every command reports bad input (unknown preset, malformed spec YAML, ...) as one line naming
 what is wrong, and exits with status 2.
@@ -55,6 +56,28 @@ def _synthetic_config(args: argparse.Namespace) -> dict:
             "difficulty": args.difficulty, "seed": args.seed}
 
 
+def _data_args(parser: argparse.ArgumentParser, fps: bool = True) -> None:
+    group = parser.add_argument_group("data folders (the layout is found without these)")
+    group.add_argument("--train-csv", help="annotations of the train split (overrides discovery)")
+    group.add_argument("--val-csv", help="annotations of the val split (overrides discovery)")
+    group.add_argument("--video-root", help="folder the clips are under (overrides discovery)")
+    if fps:
+        group.add_argument("--fps", type=float, help="sample clip frames 1/fps s apart (instead of the frame stride)")
+
+
+def _data_options(args: argparse.Namespace) -> dict:
+    return {"train_csv": args.train_csv, "val_csv": args.val_csv, "video_root": args.video_root, "fps": args.fps}
+
+
+def _data(args: argparse.Namespace) -> int:
+    from proxies.report import inspect_folder
+
+    csv = {"train": args.train_csv, "val": args.val_csv}.get(args.split)
+    report = inspect_folder(args.folder, args.split, csv=csv, video_root=args.video_root, workers=args.workers)
+    print(json.dumps(report.to_dict()) if args.json else f"{report.line()} [{report.source}]")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from proxies.train import TrainConfig, train
     from search_space import load_arch
@@ -71,7 +94,7 @@ def _train(args: argparse.Namespace) -> int:
         frames=args.frames, resolution=args.resolution, frame_stride=args.frame_stride, seed=args.seed,
         resume=args.resume, num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker,
         gpus_per_worker=args.gpus_per_worker, address=args.address, synthetic=_synthetic_config(args),
-        recipe=recipe))
+        recipe=recipe, max_missing=args.max_missing, **_data_options(args)))
     print(json.dumps(result))
     return 0
 
@@ -99,7 +122,8 @@ def _search(args: argparse.Namespace) -> int:
             cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial, address=args.address,
             engine=args.engine, seed=args.seed, seed_arch=args.seed_arch,
             space=space,
-            proxy={"epochs": args.epochs, "batch_size": args.batch_size}, synthetic=synthetic)
+            proxy={"epochs": args.epochs, "batch_size": args.batch_size}, synthetic=synthetic,
+            **_data_options(args))
     table = run_search(options, resume=args.resume)
     finished = int((table["status"] == "ok").sum())
     print(f"{len(table)} trials ({finished} finished), {int(table['pareto'].sum())} on the Pareto front; "
@@ -141,6 +165,7 @@ def _search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     _synthetic_args(parser, classes=6, clips=60, frames=16, resolution=32)
+    _data_args(parser)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -183,8 +208,19 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--gpus-per-worker", type=float, default=0.0)
     train.add_argument("--address", help="existing Ray cluster to run on (e.g. auto or ray://host:10001)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--max-missing", type=float, default=0.2,
+                       help="refuse to train if more of a split's clips are missing or corrupt")
     _synthetic_args(train)
+    _data_args(train)
     train.set_defaults(run=_train)
+
+    data = commands.add_parser("data", help="inspect a data folder without training: layout, classes, clips")
+    data.add_argument("folder", help="data folder (any layout), or a TFRecord glob with {split}")
+    data.add_argument("--split", default="train", choices=["train", "val", "test"])
+    data.add_argument("--json", action="store_true", help="print one JSON object")
+    data.add_argument("--workers", type=int, help="threads probing clip headers (default: 2 per CPU, up to 16)")
+    _data_args(data, fps=False)
+    data.set_defaults(run=_data)
     return parser
 
 
@@ -193,11 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args.run = _search
-    from search_space import CheckpointMismatchError, SpecError
+    from search_space.errors import UserError
 
     try:
         return args.run(args)
-    except (SpecError, CheckpointMismatchError, FileNotFoundError, ValueError, RuntimeError) as err:
+    except (UserError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

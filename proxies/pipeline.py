@@ -31,7 +31,8 @@ from .synthetic import SyntheticConfig, generate_dataset
 from .tfrecord import RecordScan, decode_frames, parse_sequence_example, scan_records
 from .video import VideoError, read_clip
 
-__all__ = ["ClipConfig", "ClipSource", "VideoSource", "TFRecordSource", "SyntheticSource", "open_source"]
+__all__ = ["ClipConfig", "ClipSource", "VideoSource", "TFRecordSource", "SyntheticSource", "open_source",
+           "open_splits"]
 
 log = logging.getLogger(__name__)
 AUTOTUNE = tf.data.AUTOTUNE
@@ -370,6 +371,13 @@ def open_source(data: str, split: str, clip: ClipConfig, synthetic: SyntheticCon
         return TFRecordSource(layout.shards, clip, class_names)
     listing = find_clips(layout)
     return VideoSource(listing.found, clip, class_names or read_classes(layout.root) or _class_names(layout), listing)
+
+
+def open_splits(data: str, clip: ClipConfig, synthetic: SyntheticConfig | None = None, train_csv: str | None = None,
+                val_csv: str | None = None, video_root: str | None = None) -> tuple[ClipSource, ClipSource]:
+    """The train and val sources of `data` (with their overrides), val using train's class list."""
+    train = open_source(data, "train", clip, synthetic, train_csv, video_root)
+    return train, open_source(data, "val", clip, synthetic, val_csv, video_root, train.class_names)
 
 
 def _class_names(layout: Layout) -> list[str]:

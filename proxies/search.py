@@ -50,6 +50,10 @@ class SearchOptions:
     proxy: dict = field(default_factory=lambda: {"epochs": 8, "batch_size": 16})
     synthetic: dict = field(default_factory=lambda: {"num_classes": 6, "clips_per_class": 60, "frames": 16,
                                                      "resolution": 32, "difficulty": 0.3})
+    train_csv: str | None = None  # overrides of the data folder's discovered layout
+    val_csv: str | None = None
+    video_root: str | None = None
+    fps: float | None = None  # sample clip frames 1/fps s apart instead of every frame_stride-th
 
 
 class _RejectionLog:
@@ -83,7 +87,8 @@ class _LoggingBudgetSearcher(BudgetSearcher):
 def _setup(options: SearchOptions, space: SearchSpace, num_classes: int) -> dict:
     budget = Budget.parse(options.gflops)
     target = budget.high if math.isfinite(budget.high) else None
-    return {"space": dataclasses.asdict(space), "proxy": options.proxy, "data": options.data,
+    return {"space": dataclasses.asdict(space), "proxy": options.proxy, "data": options.data, "fps": options.fps,
+            "data_paths": {"train_csv": options.train_csv, "val_csv": options.val_csv, "video_root": options.video_root},
             "synthetic": options.synthetic | {"seed": options.seed}, "reward": options.reward,
             "target_gflops": target, "cpus_per_trial": options.cpus_per_trial, "num_classes": num_classes}
 
@@ -103,11 +108,16 @@ def space_for(options: SearchOptions) -> tuple[SearchSpace, dict | None]:
 
 
 def _num_classes(options: SearchOptions) -> int:
-    if options.data == "synthetic":
+    """The data's class count, after `check_data` has said what a data folder holds (or refused it)."""
+    if options.data == "synthetic" and not options.train_csv:
         return int(options.synthetic["num_classes"])
-    from .pipeline import ClipConfig, open_source
+    from .pipeline import ClipConfig, open_splits
+    from .report import check_data
 
-    return open_source(options.data, "train", ClipConfig()).num_classes
+    train, val = open_splits(options.data, ClipConfig(fps=options.fps), train_csv=options.train_csv,
+                             val_csv=options.val_csv, video_root=options.video_root)
+    check_data({"train": train, "val": val}, options.output)
+    return train.num_classes
 
 
 def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:

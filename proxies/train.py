@@ -10,7 +10,7 @@ Every epoch the chief saves the model and optimiser state as a Ray checkpoint; r
 augmentation depend only on (seed, epoch), so a resumed run ends where an uninterrupted one
 would. Stream specs train as `3d_2plus1d` and are exported as the `2plus1d` inference model.
 
-Output folder: `spec.yaml`, `metrics.csv`, `tensorboard/`, `ray/` (checkpoints),
+Output folder: `spec.yaml`, `data_report.json` (data folders), `metrics.csv`, `tensorboard/`, `ray/` (checkpoints),
 `model.weights.h5`, `result.json`, and for stream specs `inference.yaml` +
 `inference.weights.h5`.
 """
@@ -57,19 +57,25 @@ class TrainConfig:
     address: str | None = None
     synthetic: dict = field(default_factory=dict)
     recipe: dict = field(default_factory=dict)
+    train_csv: str | None = None  # overrides of the data folder's discovered layout
+    val_csv: str | None = None
+    video_root: str | None = None
+    fps: float | None = None  # sample clip frames 1/fps s apart instead of every frame_stride-th
+    max_missing: float = 0.2  # refuse to train when more of a split's clips cannot be loaded
 
 
 def _sources(config: TrainConfig):
     from search_space import ArchSpec
 
-    from .pipeline import ClipConfig, open_source
+    from .pipeline import ClipConfig, open_splits
     from .synthetic import SyntheticConfig
 
     spec = ArchSpec.from_dict(config.spec)
     clip = ClipConfig(frames=config.frames or spec.input.frames, resolution=config.resolution or spec.input.resolution,
-                      stride=config.frame_stride or spec.input.frame_stride, flip=config.data != "synthetic")
+                      stride=config.frame_stride or spec.input.frame_stride, fps=config.fps,
+                      flip=config.data != "synthetic")
     synthetic = SyntheticConfig(**config.synthetic) if config.data == "synthetic" else None
-    return spec, open_source(config.data, "train", clip, synthetic), open_source(config.data, "val", clip, synthetic)
+    return (spec, *open_splits(config.data, clip, synthetic, config.train_csv, config.val_csv, config.video_root))
 
 
 def _worker(loop_config: dict) -> None:
@@ -197,13 +203,18 @@ def _read_metrics(path: Path):
 
 
 def train(config: TrainConfig) -> dict:
-    """Runs (or resumes) full training; returns the contents of `result.json`."""
+    """Runs (or resumes) full training; returns the contents of `result.json`.
+
+    A data folder is checked first (`proxies.report.check_data`): one summary line per split,
+    `data_report.json`, and no training at all if a split cannot be used.
+    """
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.tensorflow import TensorflowTrainer
 
     from search_space import ArchSpec
 
     from .cluster import connect
+    from .report import check_data
 
     output = Path(config.output).resolve()
     storage = output / "ray"
@@ -213,6 +224,9 @@ def train(config: TrainConfig) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     ArchSpec.from_dict(config.spec).to_yaml(output / "spec.yaml")
     config = dataclasses.replace(config, output=str(output))
+    if config.data != "synthetic" or config.train_csv:
+        _, train_source, val_source = _sources(config)
+        check_data({"train": train_source, "val": val_source}, output, config.max_missing)
     connect(config.address)
     resources = {"CPU": config.cpus_per_worker or 1}
     trainer = TensorflowTrainer(

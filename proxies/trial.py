@@ -33,12 +33,12 @@ def reward(top1: float, gflops: float, kind: str, target: float | None, beta: fl
 FAULT_ENV = "MOVINET_FAIL_TRIALS_WITH"
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_source(data: str, split: str, clip, synthetic):
-    """Sources by configuration: a reused trial worker need not regenerate or re-index data."""
-    from .pipeline import open_source
+@functools.lru_cache(maxsize=2)
+def _cached_splits(data: str, clip, synthetic, train_csv: str | None, val_csv: str | None, video_root: str | None):
+    """Train and val sources by configuration: a reused trial worker need not regenerate or re-index data."""
+    from .pipeline import open_splits
 
-    return open_source(data, split, clip, synthetic)
+    return open_splits(data, clip, synthetic, train_csv, val_csv, video_root)
 
 
 def _maybe_inject_fault(params: dict) -> None:
@@ -62,10 +62,11 @@ def proxy_task(spec, setup: dict):
 
     proxy = ProxyConfig(**setup["proxy"], frames=spec.input.frames, resolution=spec.input.resolution)
     clip = ClipConfig(frames=proxy.frames, resolution=proxy.resolution, stride=spec.input.frame_stride,
-                      flip=setup["data"] != "synthetic")
+                      fps=setup.get("fps"), flip=setup["data"] != "synthetic")
     synthetic = SyntheticConfig(**setup["synthetic"]) if setup["data"] == "synthetic" else None
-    return proxy, _cached_source(setup["data"], "train", clip, synthetic), _cached_source(setup["data"], "val",
-                                                                                           clip, synthetic)
+    paths = setup.get("data_paths", {})
+    return proxy, *_cached_splits(setup["data"], clip, synthetic, paths.get("train_csv"), paths.get("val_csv"),
+                                  paths.get("video_root"))
 
 
 def run_trial(params: dict, setup: dict) -> None:
