@@ -94,15 +94,16 @@ def _rgb(reformatter: VideoReformatter, frame: av.VideoFrame, **size) -> np.ndar
 
 
 def _pick(frames: Iterator[tuple[float, av.VideoFrame]], times: np.ndarray, frame_time: float) -> list[np.ndarray]:
-    """For ascending `times`, the frame nearest each (the last one starting by t + half a frame).
+    """For ascending `times`, the frame on screen at each: the last one to start by then.
 
     Consumes `frames` (time, frame) only up to the first frame past the last time, and converts
     to RGB only the frames it picks. Returns fewer arrays than times if the video ends first.
+    Timestamps are compared to the millisecond (Matroska's precision).
     """
     reformatter = VideoReformatter()
     picked: list[np.ndarray] = []
     shown, shown_rgb = None, None
-    tolerance = frame_time / 2
+    tolerance = 1e-3
     for time, frame in frames:
         while len(picked) < len(times) and time > times[len(picked)] + tolerance:
             if shown is None:  # the first frame starts after the window does: it is the closest
@@ -132,9 +133,9 @@ def read_clip(path: str | Path, num_frames: int, stride: int = 1, fps: float | N
     """`num_frames` RGB frames uint8 [T, H, W, 3], one every `stride` source frames or `1 / fps` s.
 
     `position` in [0, 1] places the window within the video (0: start, 0.5: centred, as for
-    evaluation; training draws it at random). Frames are chosen by timestamp, so `fps` gives the
-    same spacing in seconds whatever the file's frame rate, constant or not. A video shorter
-    than the window is looped, as the other sources do.
+    evaluation; training draws it at random), starting on a frame. Each clip frame is the one on
+    screen at its time, so `fps` gives the same spacing in seconds whatever the file's frame
+    rate, constant or not. A video shorter than the window is looped, as the other sources do.
     """
     with _video_stream(path) as (container, stream):
         rate, start, duration = _fps(stream), _start(stream), _duration(container, stream)
