@@ -22,6 +22,7 @@ __all__ = ["VideoError", "VideoInfo", "VIDEO_EXTENSIONS", "probe_video", "read_c
 # Containers Kinetics downloaders leave on disk (YouTube's own, then older sets' and cameras').
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".avi", ".mov")
 _DEFAULT_FPS = 25.0  # when a file declares no frame rate (Kinetics' usual rate)
+_SKIP_MARGIN = 0.25  # s: frames this close before a window are always decoded (one may be on screen at its start)
 
 
 class VideoError(RuntimeError):
@@ -122,10 +123,21 @@ def _pick(frames: Iterator[tuple[float, av.VideoFrame]], times: np.ndarray, fram
     return picked
 
 
-def _timed(container, stream, start: float, fps: float) -> Iterator[tuple[float, av.VideoFrame]]:
-    """Decoded frames with their presentation time in seconds from the stream's start."""
-    for count, frame in enumerate(container.decode(stream)):
-        yield (frame.time - start if frame.pts is not None else count / fps), frame
+def _timed(container, stream, start: float, fps: float, skip_before: float = 0.0) -> Iterator[tuple[float, av.VideoFrame]]:
+    """Decoded frames with their presentation time in seconds from the stream's start.
+
+    Frames shown before `skip_before` that no other frame refers to (most B-frames) are not
+    decoded at all (FFmpeg's skip_frame=NONREF, set per packet from its timestamp): between the
+    keyframe a seek lands on and the window, only the frames the window depends on are decoded.
+    """
+    count = 0
+    for packet in container.demux(stream):
+        if skip_before > 0:
+            early = packet.pts is not None and float(packet.pts * stream.time_base) - start < skip_before
+            stream.codec_context.skip_frame = "NONREF" if early else "DEFAULT"
+        for frame in packet.decode():
+            yield (frame.time - start if frame.pts is not None else count / fps), frame
+            count += 1
 
 
 def read_clip(path: str | Path, num_frames: int, stride: int = 1, fps: float | None = None,
@@ -145,10 +157,12 @@ def read_clip(path: str | Path, num_frames: int, stride: int = 1, fps: float | N
             first = np.floor(position * (duration - frame_time - offsets[-1]) * rate) / rate  # on a frame
             if first > frame_time:  # (backward: FFmpeg lands on the keyframe at or before it)
                 container.seek(int((start + first) / stream.time_base), stream=stream)
-            picked = _pick(_timed(container, stream, start, rate), first + offsets, frame_time)
+            picked = _pick(_timed(container, stream, start, rate, skip_before=first - _SKIP_MARGIN), first + offsets,
+                           frame_time)
             if len(picked) == num_frames:
                 return np.stack(picked)
             container.seek(0, stream=stream)  # the header overstated the length: loop it below
+            stream.codec_context.skip_frame = "DEFAULT"
         timed = list(_timed(container, stream, start, rate))
         if not timed:
             raise VideoError(f"{path}: no decodable frames")
