@@ -62,6 +62,13 @@ class ClipConfig:
     def resize(self) -> int:
         return self.min_resize or int(round(self.resolution * 8 / 7))
 
+    @property
+    def decode_side(self) -> int:
+        """The shorter side frames need for these crops (the eval resize, or the smallest random
+        crop at full output resolution). Sources decode or scale larger frames down to it
+        first: the crops lose nothing, and a 32-pixel proxy clip costs a fraction of full size."""
+        return math.ceil(max(self.resize, self.resolution / math.sqrt(self.crop_area[0])))
+
 
 def _shuffle_seed(seed: int, epoch: int) -> int:
     return seed * 100_003 + epoch
@@ -239,7 +246,8 @@ class VideoSource(ClipSource):
     def _decode(self, path: bytes, training: bool, seed: np.ndarray) -> np.ndarray:
         name = path.decode()
         try:
-            return read_clip(name, self.clip.frames, self.clip.stride, self.clip.fps, _position(training, seed))
+            return read_clip(name, self.clip.frames, self.clip.stride, self.clip.fps, _position(training, seed),
+                             self.clip.decode_side)
         except VideoError as err:
             self._skip(name, str(err))
             return np.zeros((0, 1, 1, 3), np.uint8)
@@ -289,7 +297,7 @@ class TFRecordSource(ClipSource):
         return f"TFRecordSource({len(self.files)} shards from {self.files[0]})"
 
     def _decode_frames(self, jpegs: np.ndarray, key: bytes) -> np.ndarray:
-        frames, reason = decode_frames(jpegs)
+        frames, reason = decode_frames(jpegs, self.clip.decode_side)
         if frames is None:
             self._skip(key.decode(), reason)
             return np.zeros((0, 1, 1, 3), np.uint8)

@@ -55,11 +55,13 @@ def parse_sequence_example(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor,
     return sequence[IMAGE_KEY], tf.cast(context[LABEL_KEY], tf.int32), context[FPS_KEY]
 
 
-def decode_frames(jpegs: list[bytes] | np.ndarray) -> tuple[np.ndarray | None, str | None]:
+def decode_frames(jpegs: list[bytes] | np.ndarray, min_side: int | None = None) -> tuple[np.ndarray | None, str | None]:
     """(uint8 [T, H, W, 3] frames, None), or (None, why) for a record without frames or a bad JPEG.
 
     PIL (libjpeg) rather than `tf.io.decode_jpeg`, because a graph op can only fail the whole
-    pipeline, while here one record is skipped and the reason kept.
+    pipeline, while here one record is skipped and the reason kept. With `min_side`, libjpeg
+    decodes at the smallest of 1/2, 1/4, 1/8 scale whose shorter side is still at least that
+    (DCT scaling: several times cheaper than decoding full size and resizing).
     """
     if len(jpegs) == 0:
         return None, "record has no frames"
@@ -67,6 +69,8 @@ def decode_frames(jpegs: list[bytes] | np.ndarray) -> tuple[np.ndarray | None, s
     for index, jpeg in enumerate(jpegs):
         try:
             with Image.open(io.BytesIO(jpeg)) as image:
+                if min_side:
+                    image.draft("RGB", (min_side, min_side))
                 frames.append(np.asarray(image.convert("RGB")))
         except (UnidentifiedImageError, OSError) as err:
             return None, f"frame {index} is not a decodable JPEG ({err})"

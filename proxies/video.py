@@ -88,13 +88,23 @@ def probe_video(path: str | Path) -> VideoInfo:
                          _duration(container, stream), stream.codec_context.name)
 
 
-def _rgb(reformatter: VideoReformatter, frame: av.VideoFrame, **size) -> np.ndarray:
-    """RGB array of a frame. One reformatter per video keeps FFmpeg's scaler context between
-    frames; `frame.to_ndarray` builds a new one each call, which costs 4-5x the conversion."""
+def _scaled(stream: av.VideoStream, short_side: int | None) -> dict:
+    """Reformat arguments that scale frames down (area averaging) to `short_side`, if larger."""
+    height, width = stream.codec_context.height, stream.codec_context.width
+    if not short_side or min(height, width) <= short_side:
+        return {}
+    scale = short_side / min(height, width)
+    return {"width": max(1, round(width * scale)), "height": max(1, round(height * scale)), "interpolation": "AREA"}
+
+
+def _rgb(reformatter: VideoReformatter, frame: av.VideoFrame, size: dict) -> np.ndarray:
+    """RGB array of a frame (scaled by `size`). One reformatter per video keeps FFmpeg's scaler
+    context between frames; `frame.to_ndarray` builds a new one each call (4-5x the cost)."""
     return reformatter.reformat(frame, format="rgb24", **size).to_ndarray()
 
 
-def _pick(frames: Iterator[tuple[float, av.VideoFrame]], times: np.ndarray, frame_time: float) -> list[np.ndarray]:
+def _pick(frames: Iterator[tuple[float, av.VideoFrame]], times: np.ndarray, frame_time: float,
+          size: dict) -> list[np.ndarray]:
     """For ascending `times`, the frame on screen at each: the last one to start by then.
 
     Consumes `frames` (time, frame) only up to the first frame past the last time, and converts
@@ -110,7 +120,7 @@ def _pick(frames: Iterator[tuple[float, av.VideoFrame]], times: np.ndarray, fram
             if shown is None:  # the first frame starts after the window does: it is the closest
                 shown = frame
             if shown_rgb is None:
-                shown_rgb = _rgb(reformatter, shown)
+                shown_rgb = _rgb(reformatter, shown, size)
             picked.append(shown_rgb)
         if len(picked) == len(times):
             return picked
@@ -118,7 +128,7 @@ def _pick(frames: Iterator[tuple[float, av.VideoFrame]], times: np.ndarray, fram
             shown, shown_rgb = frame, None
         shown_time = time
     while shown is not None and len(picked) < len(times) and times[len(picked)] < shown_time + frame_time:
-        shown_rgb = shown_rgb if shown_rgb is not None else _rgb(reformatter, shown)
+        shown_rgb = shown_rgb if shown_rgb is not None else _rgb(reformatter, shown, size)
         picked.append(shown_rgb)  # the last frame stays on screen until the video ends
     return picked
 
@@ -141,16 +151,18 @@ def _timed(container, stream, start: float, fps: float, skip_before: float = 0.0
 
 
 def read_clip(path: str | Path, num_frames: int, stride: int = 1, fps: float | None = None,
-              position: float = 0.5) -> np.ndarray:
+              position: float = 0.5, short_side: int | None = None) -> np.ndarray:
     """`num_frames` RGB frames uint8 [T, H, W, 3], one every `stride` source frames or `1 / fps` s.
 
     `position` in [0, 1] places the window within the video (0: start, 0.5: centred, as for
     evaluation; training draws it at random), starting on a frame. Each clip frame is the one on
     screen at its time, so `fps` gives the same spacing in seconds whatever the file's frame
     rate, constant or not. A video shorter than the window is looped, as the other sources do.
+    With `short_side`, larger frames are scaled down to it as they are converted to RGB.
     """
     with _video_stream(path) as (container, stream):
         rate, start, duration = _fps(stream), _start(stream), _duration(container, stream)
+        size = _scaled(stream, short_side)
         frame_time = 1.0 / rate
         offsets = (1.0 / fps if fps else stride * frame_time) * np.arange(num_frames)
         if duration is not None and duration >= offsets[-1] + frame_time:
@@ -158,7 +170,7 @@ def read_clip(path: str | Path, num_frames: int, stride: int = 1, fps: float | N
             if first > frame_time:  # (backward: FFmpeg lands on the keyframe at or before it)
                 container.seek(int((start + first) / stream.time_base), stream=stream)
             picked = _pick(_timed(container, stream, start, rate, skip_before=first - _SKIP_MARGIN), first + offsets,
-                           frame_time)
+                           frame_time, size)
             if len(picked) == num_frames:
                 return np.stack(picked)
             container.seek(0, stream=stream)  # the header overstated the length: loop it below
@@ -170,7 +182,7 @@ def read_clip(path: str | Path, num_frames: int, stride: int = 1, fps: float | N
         first = np.floor(position * max(length - frame_time - offsets[-1], 0.0) * rate) / rate
         times = (first + offsets) % length
         order = np.argsort(times, kind="stable")
-        return np.stack(_pick(iter(timed), times[order], frame_time))[np.argsort(order)]
+        return np.stack(_pick(iter(timed), times[order], frame_time, size))[np.argsort(order)]
 
 
 def read_video(path: str | Path, short_side: int | None = None) -> tuple[np.ndarray, float]:
@@ -180,15 +192,9 @@ def read_video(path: str | Path, short_side: int | None = None) -> tuple[np.ndar
     converted, so a converter storing small frames never holds full-size ones.
     """
     with _video_stream(path) as (container, stream):
-        fps = _fps(stream)
-        size = {}
-        height, width = stream.codec_context.height, stream.codec_context.width
-        if short_side and min(height, width) > short_side:
-            scale = short_side / min(height, width)
-            size = {"width": max(1, round(width * scale)), "height": max(1, round(height * scale)),
-                    "interpolation": "AREA"}
+        fps, size = _fps(stream), _scaled(stream, short_side)
         reformatter = VideoReformatter()
-        frames = [_rgb(reformatter, frame, **size) for frame in container.decode(stream)]
+        frames = [_rgb(reformatter, frame, size) for frame in container.decode(stream)]
     if not frames:
         raise VideoError(f"{path}: no decodable frames")
     return np.stack(frames), fps

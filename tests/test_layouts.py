@@ -23,7 +23,7 @@ from proxies.errors import DataError
 from proxies.layout import discover
 from proxies.pipeline import ClipConfig, TFRecordSource, VideoSource, open_source, open_splits
 from proxies.report import check_data, inspect_source
-from proxies.tfrecord import encode_sequence_example
+from proxies.tfrecord import decode_frames, encode_sequence_example
 from proxies.train import TrainConfig, train
 from proxies.video import read_clip, write_video
 
@@ -245,6 +245,10 @@ def test_seeking_decode_of_real_footage_matches_decoding_from_the_start():
     with av.open(str(bikes)) as container:
         start = [f.to_ndarray(format="rgb24") for _, f in zip(range(85), container.decode(video=0))]
     np.testing.assert_array_equal(clip, np.stack(start[70:85:2]))  # start: floor(0.3 * (250 - 1 - 14))
+    # A 32-pixel proxy clip needs frames of short side 59 at most; FFmpeg scales them as it converts.
+    assert ClipConfig(resolution=32).decode_side == 59
+    small = read_clip(bikes, 8, stride=2, position=0.3, short_side=59)
+    assert small.shape == (8, 59, 139, 3) and abs(small.mean() - clip.mean()) < 2.0  # (of 255; area averaging)
 
 
 def _record(frames, label: int, text: str, fps: float | None = None) -> bytes:
@@ -272,6 +276,9 @@ def test_tfrecord_shards_of_any_name_with_bad_records(tmp_path):
     assert source.skipped["train.tfrecord-00001-of-00002:1"].startswith("frame 2 is not a decodable JPEG")
     report = inspect_source(source, "train", check_frames=True, progress=False)
     assert (report.listed, report.clips, report.corrupt) == (5, 3, 2)
+    # Frames larger than the crops need are decoded at 1/2, 1/4 or 1/8 scale by libjpeg.
+    square = [tf.io.encode_jpeg(frame).numpy() for frame in stripes(range(3), 64, 64)]
+    assert decode_frames(square, 30)[0].shape == (3, 32, 32, 3) and decode_frames(square)[0].shape == (3, 64, 64, 3)
 
 
 def test_tfrecord_fps_and_split_glob(tmp_path):
