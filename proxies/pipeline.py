@@ -273,8 +273,10 @@ class TFRecordSource(ClipSource):
     sampled frames is skipped (the whole record) and counted in `skipped` as `shard:index`.
     """
 
-    def __init__(self, files: Sequence[str | Path], clip: ClipConfig, class_names: Sequence[str] | None = None):
+    def __init__(self, files: Sequence[str | Path], clip: ClipConfig, class_names: Sequence[str] | None = None,
+                 layout: Layout | None = None):
         self.files = [str(f) for f in files]
+        self.layout = layout  # how the shards were found, for reports
         if not self.files:
             raise DataError("no TFRecord files given")
         self._scan: RecordScan | None = None
@@ -376,7 +378,7 @@ def open_source(data: str, split: str, clip: ClipConfig, synthetic: SyntheticCon
         return SyntheticSource(synthetic or SyntheticConfig(), clip, split)
     layout = discover(data, split, csv, video_root)
     if layout.kind == "tfrecord":
-        return TFRecordSource(layout.shards, clip, class_names)
+        return TFRecordSource(layout.shards, clip, class_names, layout)
     listing = find_clips(layout)
     return VideoSource(listing.found, clip, class_names or read_classes(layout.root) or _class_names(layout), listing)
 

@@ -47,6 +47,7 @@ class SplitReport:
     other_containers: int = 0
     labelled: bool = True
     looked_for: list[str] = field(default_factory=list)  # two places a missing clip was expected
+    searched: list[str] = field(default_factory=list)  # where discovery looked, up to what it found
     problems: dict[str, str] = field(default_factory=dict)  # the first few missing / corrupt clips -> why
 
     def line(self) -> str:
@@ -90,7 +91,8 @@ def inspect_source(source: ClipSource, split: str, check_frames: bool = False, w
                 scan = scan_records(source.files, check_frames=True, progress=lambda: bar.update(1))
         return SplitReport(split, "tfrecord", f"{len(source.files)} shard(s) such as {source.files[0]}",
                            source.num_classes, scan.records, scan.records - len(scan.bad), corrupt=len(scan.bad),
-                           problems=dict(list(scan.bad.items())[:_EXAMPLES]))
+                           problems=dict(list(scan.bad.items())[:_EXAMPLES]),
+                           searched=list(source.layout.tried) if source.layout else [])
     if not isinstance(source, VideoSource) or source.listing is None:
         raise TypeError(f"inspect_source: cannot inspect {source!r}")
     listing = source.listing
@@ -101,7 +103,7 @@ def inspect_source(source: ClipSource, split: str, check_frames: bool = False, w
     looked_for = [str(p) for p in listing.looked_for(missing[0])] if missing else []
     return SplitReport(split, listing.arrangement, listing.layout.describe(), source.num_classes,
                        len(listing.clips), len(listing.found) - len(corrupt), len(missing), len(corrupt),
-                       listing.other_containers, source.labelled, looked_for, problems)
+                       listing.other_containers, source.labelled, looked_for, list(listing.layout.tried), problems)
 
 
 def inspect_folder(data: str, split: str = "train", csv: str | None = None, video_root: str | None = None,

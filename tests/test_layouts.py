@@ -329,6 +329,8 @@ def test_data_command_reports_a_folder(k400, capsys):
     report = json.loads(capsys.readouterr().out)
     assert {k: report[k] for k in ("layout", "classes", "clips", "missing", "corrupt", "other_containers")} == {
         "layout": "split/label", "classes": 3, "clips": 5, "missing": 1, "corrupt": 2, "other_containers": 2}
+    assert report["searched"] == [f"{k400}/train* (TFRecord shards)", f"{k400}/train.csv",
+                                  f"{k400}/annotations/train.csv"]
     assert run_search.main(["data", str(k400), "--split", "test"]) == 0
     assert capsys.readouterr().out.startswith("test: 2 clips in 3 classes (layout split; 0 missing, 0 corrupt, "
                                               "no labels)")
