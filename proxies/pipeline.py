@@ -150,12 +150,19 @@ class ClipSource(abc.ABC):
         self.skipped: dict[str, str] = {}  # what decoding could not use -> why
         self._lock = threading.Lock()
 
-    def _skip(self, name: str, reason: str) -> None:
-        """Records an undecodable item (decoding runs on several threads): one warning, then counted."""
+    def _skip(self, name: str, reason: str) -> np.ndarray:
+        """Records an undecodable item (decoding runs on several threads): one warning, then
+        counted. Returns the empty clip that stands for it until `_without_skipped` drops it."""
         with self._lock:
             if name not in self.skipped:
                 log.warning("skipping %s: %s", name, reason)
             self.skipped[name] = reason
+        return np.zeros((0, 1, 1, 3), np.uint8)
+
+    def _without_skipped(self, ds: tf.data.Dataset) -> tf.data.Dataset:
+        """Drops the empty clips of skipped items and gives the others their static frame count."""
+        ds = ds.filter(lambda i, clip, label: tf.shape(clip)[0] > 0)
+        return ds.map(lambda i, clip, label: (i, tf.ensure_shape(clip, [self.clip.frames, None, None, 3]), label))
 
     @property
     def num_classes(self) -> int:
@@ -249,8 +256,7 @@ class VideoSource(ClipSource):
             return read_clip(name, self.clip.frames, self.clip.stride, self.clip.fps, _position(training, seed),
                              self.clip.decode_side)
         except VideoError as err:
-            self._skip(name, str(err))
-            return np.zeros((0, 1, 1, 3), np.uint8)
+            return self._skip(name, str(err))
 
     def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
         paths = [str(c.path) for c in self.clips]
@@ -261,8 +267,7 @@ class VideoSource(ClipSource):
                                                   [item[0], _element_seed(seed, epoch, i)], tf.uint8, stateful=True),
                              item[1]),
             num_parallel_calls=AUTOTUNE, deterministic=True)
-        ds = ds.filter(lambda i, clip, label: tf.shape(clip)[0] > 0)
-        return ds.map(lambda i, clip, label: (i, tf.ensure_shape(clip, [self.clip.frames, None, None, 3]), label))
+        return self._without_skipped(ds)
 
 
 class TFRecordSource(ClipSource):
@@ -300,10 +305,7 @@ class TFRecordSource(ClipSource):
 
     def _decode_frames(self, jpegs: np.ndarray, key: bytes) -> np.ndarray:
         frames, reason = decode_frames(jpegs, self.clip.decode_side)
-        if frames is None:
-            self._skip(key.decode(), reason)
-            return np.zeros((0, 1, 1, 3), np.uint8)
-        return frames
+        return self._skip(key.decode(), reason) if frames is None else frames
 
     def _decode(self, position, key, serialized, training: bool, seed):
         jpegs, label, rate = parse_sequence_example(serialized)
@@ -326,8 +328,7 @@ class TFRecordSource(ClipSource):
         ds = self._ordered(ds, training, seed, epoch, shard, 1024)
         ds = ds.map(lambda i, item: self._decode(i, item[0], item[1], training, _element_seed(seed, epoch, i)),
                     num_parallel_calls=AUTOTUNE, deterministic=True)
-        ds = ds.filter(lambda i, clip, label: tf.shape(clip)[0] > 0)
-        return ds.map(lambda i, clip, label: (i, tf.ensure_shape(clip, [self.clip.frames, None, None, 3]), label))
+        return self._without_skipped(ds)
 
 
 class SyntheticSource(ClipSource):
