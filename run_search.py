@@ -7,6 +7,7 @@
     python run_search.py export --run runs/<stamp> [--top 3]
     python run_search.py train --arch a0|spec.yaml --data DIR|synthetic --output DIR [--resume]
     python run_search.py flops --arch a0 [--stream] [--frames 50 --resolution 172] [--per-block] [--json]
+    python run_search.py data DIR [--split train|val|test] [--json]   # what a data folder holds
 
 Bad input (an unknown preset, a malformed spec YAML, a missing data folder...) is reported in
 one line naming what is wrong, with exit status 2; anything else is a bug and shows its
@@ -55,12 +56,24 @@ def _flops(args: argparse.Namespace) -> int:
 
 
 # ----- data options shared by search and train ------------------------------------------------
+def _folder_args(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    group = parser.add_argument_group("data folders (the layout is found without these)")
+    group.add_argument("--train-csv", help="annotations of the train split (overrides discovery)")
+    group.add_argument("--val-csv", help="annotations of the val split (overrides discovery)")
+    group.add_argument("--video-root", help="folder the clips are under (overrides discovery)")
+    return group
+
+
 def _data_args(parser: argparse.ArgumentParser) -> None:
     from proxies.config import DataConfig
     from proxies.synthetic import SyntheticConfig
 
     parser.add_argument("--data", default=_default(DataConfig, "source"),
-                        help="'synthetic', a Kinetics folder or a TFRecord folder")
+                        help="'synthetic', a data folder (any Kinetics-style layout) or TFRecord shards")
+    folders = _folder_args(parser)
+    folders.add_argument("--fps", type=float, help="sample clip frames 1/fps s apart (instead of the frame stride)")
+    folders.add_argument("--max-missing", type=float, default=_default(DataConfig, "max_missing"),
+                         help="refuse to start if more of a split's clips are missing or corrupt")
     group = parser.add_argument_group("synthetic data (--data synthetic)")
     group.add_argument("--synthetic-classes", type=int, default=_default(SyntheticConfig, "num_classes"))
     group.add_argument("--synthetic-clips", type=int, default=_default(SyntheticConfig, "clips_per_class"),
@@ -77,7 +90,17 @@ def _data_config(args: argparse.Namespace):
     synthetic = SyntheticConfig(num_classes=args.synthetic_classes, clips_per_class=args.synthetic_clips,
                                 frames=args.synthetic_frames, resolution=args.synthetic_resolution,
                                 difficulty=args.difficulty)
-    return DataConfig(source=args.data, synthetic=synthetic)
+    return DataConfig(source=args.data, synthetic=synthetic, train_csv=args.train_csv, val_csv=args.val_csv,
+                      video_root=args.video_root, fps=args.fps, max_missing=args.max_missing)
+
+
+def _data(args: argparse.Namespace) -> int:
+    from proxies.report import inspect_folder
+
+    csv = {"train": args.train_csv, "val": args.val_csv}.get(args.split)
+    report = inspect_folder(args.folder, args.split, csv=csv, video_root=args.video_root, workers=args.workers)
+    print(json.dumps(report.to_dict()) if args.json else f"{report.line()} [{report.source}]")
+    return 0
 
 
 # ----- search ----------------------------------------------------------------------------------
@@ -224,6 +247,13 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="full training of a spec with the paper's recipe (Ray Train)")
     _train_args(train)
     train.set_defaults(run=_train, tensorflow=True)
+    data = commands.add_parser("data", help="inspect a data folder without training: layout, classes, clips")
+    data.add_argument("folder", help="data folder (any layout), or a TFRecord glob with {split}")
+    data.add_argument("--split", default="train", choices=["train", "val", "test"])
+    data.add_argument("--json", action="store_true", help="print one JSON object")
+    data.add_argument("--workers", type=int, help="threads probing clip headers (default: 2 per CPU, up to 16)")
+    _folder_args(data)
+    data.set_defaults(run=_data, tensorflow=True)
     return parser
 
 

@@ -18,14 +18,25 @@ __all__ = ["DataConfig", "ProxyConfig", "PROXY_RECIPE", "TrainConfig"]
 
 @dataclass(frozen=True)
 class DataConfig:
-    """`source` is 'synthetic' (generated from `synthetic`, nothing on disk) or a data folder."""
+    """Which data: 'synthetic' (generated from `synthetic`, nothing on disk) or a data folder.
+
+    A folder's layout is discovered (`proxies.layout`); `train_csv`, `val_csv` and `video_root`
+    override the discovery. `fps` samples clip frames 1/fps seconds apart instead of every
+    `frame_stride`-th frame. Training and search refuse a split where more than `max_missing`
+    of the listed clips cannot be loaded (`proxies.report.check_data`).
+    """
 
     source: str = "synthetic"
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
+    train_csv: str | None = None
+    val_csv: str | None = None
+    video_root: str | None = None
+    fps: float | None = None
+    max_missing: float = 0.2
 
     @property
     def is_synthetic(self) -> bool:
-        return self.source == "synthetic"
+        return self.source == "synthetic" and not self.train_csv
 
 
 # A few hundred steps instead of 240 epochs: a higher rate, faster batch-norm statistics, no

@@ -1,69 +1,110 @@
-"""Writing datasets: Kinetics videos -> TFRecords, and the synthetic dataset in either layout.
+"""Writing datasets: any video layout -> Model Garden TFRecord shards, and the synthetic set.
 
-Decoding H.264 dominates proxy training on CPU; converting once to per-frame JPEG
-SequenceExamples (optionally shrunk so the shorter side is `max_side`) makes every later epoch
-decode only the frames it samples.
+Decoding H.264 dominates proxy training on CPU. Converting once to per-frame JPEG
+SequenceExamples, with `short_side` (e.g. 128 for proxy search) so frames are small, makes every
+later epoch decode only the few small JPEGs it samples. Shards are named as Model Garden names
+them (`train-00000-of-00016`), which `proxies.layout` finds again. Shards are written in
+parallel, each to a hidden partial file renamed when complete; `conversion.json` records the
+finished ones, so a rerun after an interruption converts only the rest.
+
+    python -m proxies.convert DATA OUTPUT [--split train val] [--resize 128] [--shards 16]
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import logging
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from .kinetics import clip_filename
-from .pipeline import CLASSES_FILE, VideoSource
+from .errors import DataError
+from .kinetics import clip_stem
+from .layout import CLASSES_FILE
+from .pipeline import ClipConfig, VideoSource, open_source
 from .synthetic import SyntheticConfig, generate_clip
 from .tfrecord import encode_sequence_example
 from .video import VideoError, read_video, write_video
 
-__all__ = ["convert_to_tfrecord", "write_synthetic"]
+__all__ = ["convert_to_tfrecord", "shard_names", "write_synthetic", "main"]
 
 log = logging.getLogger(__name__)
+_STATE = "conversion.json"
 
 
-def _shrink(frames: np.ndarray, max_side: int | None) -> np.ndarray:
-    if not max_side or min(frames.shape[1:3]) <= max_side:
-        return frames
-    scale = max_side / min(frames.shape[1:3])
-    size = [int(round(frames.shape[1] * scale)), int(round(frames.shape[2] * scale))]
-    return tf.cast(tf.round(tf.image.resize(frames, size, antialias=True)), tf.uint8).numpy()
+def shard_names(split: str, shards: int) -> list[str]:
+    """Model Garden shard names: `{split}-00000-of-00016`, ..."""
+    return [f"{split}-{index:05d}-of-{shards:05d}" for index in range(shards)]
 
 
-def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, shards: int = 4,
-                        max_side: int | None = 256, progress: bool = True) -> dict[str, int]:
-    """Writes `{split}-00000-of-00004.tfrecord`-style shards and `classes.json`; returns counts."""
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    (output / CLASSES_FILE).write_text(json.dumps(source.class_names))
-    shards = max(1, min(shards, len(source.records)))
-    writers = [tf.io.TFRecordWriter(str(output / f"{split}-{i:05d}-of-{shards:05d}.tfrecord"))
-               for i in range(shards)]
-    written = skipped = 0
-    try:
-        for i, record in enumerate(tqdm(source.records, desc=f"convert {split}", disable=not progress)):
+def _write_shard(source: VideoSource, indices: list[int], path: Path, short_side: int | None, quality: int,
+                 advance) -> dict:
+    """Converts the clips `indices` into the shard `path` (via a hidden partial file); returns counts."""
+    partial = path.with_name(f".{path.name}.partial")
+    skipped = {}
+    with tf.io.TFRecordWriter(str(partial)) as writer:
+        for index in indices:
+            clip = source.clips[index]
             try:
-                frames, _ = read_video(record.path)
+                frames, fps = read_video(clip.path, short_side)
             except VideoError as err:
                 log.warning("skipping video: %s", err)
-                skipped += 1
-                continue
-            writers[i % shards].write(encode_sequence_example(_shrink(frames, max_side),
-                                                              source.label_map[record.label], record.label))
-            written += 1
-    finally:
-        for writer in writers:
-            writer.close()
-    return {"written": written, "skipped": skipped}
+                skipped[str(clip.path)] = str(err)
+            else:
+                writer.write(encode_sequence_example(frames, source.label_map.get(clip.label, -1), clip.label or "",
+                                                     fps, quality))
+            advance()
+    os.replace(partial, path)
+    return {"written": len(indices) - len(skipped), "skipped": skipped}
+
+
+def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, shards: int | None = None,
+                        short_side: int | None = None, workers: int | None = None, quality: int = 90,
+                        progress: bool = True) -> dict[str, int]:
+    """Converts every clip of `source` into `{split}-0000i-of-0000N` shards plus `classes.json`.
+
+    `shards` defaults to one per 1,000 clips; clip i goes to shard i mod N (so each shard mixes
+    classes). `short_side` shrinks larger frames as they are decoded. A rerun into the same
+    `output` with the same settings skips the shards already finished. Returns
+    `{'written': ..., 'skipped': ...}` over all shards.
+    """
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    total = len(source.clips)
+    shards = max(1, min(shards or -(-total // 1000), total))
+    settings = {"clips": total, "shards": shards, "short_side": short_side, "quality": quality,
+                "classes": source.class_names}
+    state_path = output / _STATE
+    state = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    if split in state and state[split]["settings"] != settings:
+        raise DataError(f"{output}: holds {split} shards converted from other clips or with other settings; "
+                        f"choose another output folder")
+    done = state.get(split, {}).get("done", {})
+    (output / CLASSES_FILE).write_text(json.dumps(source.class_names))
+    names = shard_names(split, shards)
+    todo = [i for i, name in enumerate(names) if name not in done or not (output / name).is_file()]
+    bar = tqdm(total=total, initial=sum(len(range(i, total, shards)) for i in range(shards) if i not in todo),
+               desc=f"convert {split}", unit="clip", disable=not progress)
+    with bar, ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        futures = {pool.submit(_write_shard, source, list(range(i, total, shards)), output / names[i], short_side,
+                               quality, lambda: bar.update(1)): names[i] for i in todo}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            state[split] = {"settings": settings, "done": done}
+            state_path.write_text(json.dumps(state, indent=1))
+    return {"written": sum(d["written"] for d in done.values()),
+            "skipped": sum(len(d["skipped"]) for d in done.values())}
 
 
 def write_synthetic(config: SyntheticConfig, output: str | Path, layout: str = "kinetics",
                     fps: int = 25, progress: bool = True) -> Path:
-    """The synthetic dataset on disk: Kinetics CSV + per-label mp4 folders, or TFRecords.
+    """The synthetic dataset on disk: Kinetics CSV + `train/` `validate/` mp4 folders, or TFRecords.
 
     Splits follow `SyntheticSource`: every fifth clip of a class is in 'validate' ('val').
     """
@@ -84,11 +125,11 @@ def write_synthetic(config: SyntheticConfig, output: str | Path, layout: str = "
             name = config.class_names[label]
             frames = generate_clip(config, label, index)
             if layout == "tfrecord":
-                writers[split].write(encode_sequence_example(frames, label, name))
+                writers[split].write(encode_sequence_example(frames, label, name, fps))
                 continue
             youtube_id = f"s{config.seed:02d}{label:02d}{index:06d}"[-11:]
             end = int(np.ceil(config.frames / fps))
-            write_video(output / split / clip_filename(youtube_id, 0, end), frames, fps=fps)
+            write_video(output / split / f"{clip_stem(youtube_id, 0, end)}.mp4", frames, fps=fps)
             rows[split].append((name, youtube_id, 0, end, split))
     finally:
         for writer in writers.values():
@@ -98,3 +139,38 @@ def write_synthetic(config: SyntheticConfig, output: str | Path, layout: str = "
             with (output / f"{split}.csv").open("w", newline="") as handle:
                 csv.writer(handle).writerows([("label", "youtube_id", "time_start", "time_end", "split")] + split_rows)
     return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m proxies.convert DATA OUTPUT ...`: the converter's command line."""
+    parser = argparse.ArgumentParser(prog="python -m proxies.convert", description=__doc__.splitlines()[0])
+    parser.add_argument("data", help="a data folder in any layout proxies.layout finds")
+    parser.add_argument("output", help="folder for the shards, classes.json and conversion.json")
+    parser.add_argument("--split", nargs="+", default=["train", "val"])
+    parser.add_argument("--resize", type=int, help="shorter side of stored frames (e.g. 128 for proxy search)")
+    parser.add_argument("--shards", type=int, help="shards per split (default: one per 1,000 clips)")
+    parser.add_argument("--workers", type=int, help="shards converted at once (default: one per CPU)")
+    parser.add_argument("--train-csv", help="annotations of the train split (overrides discovery)")
+    parser.add_argument("--val-csv", help="annotations of the val split (overrides discovery)")
+    parser.add_argument("--video-root", help="folder the clips are under (overrides discovery)")
+    args = parser.parse_args(argv)
+    csvs = {"train": args.train_csv, "val": args.val_csv}
+    try:
+        classes = None
+        for split in args.split:
+            source = open_source(args.data, split, ClipConfig(), csv=csvs.get(split), video_root=args.video_root,
+                                 class_names=classes)
+            if not isinstance(source, VideoSource):
+                raise DataError(f"{args.data}: {split} is already TFRecords")
+            classes = classes or source.class_names
+            counts = convert_to_tfrecord(source, args.output, split, args.shards, args.resize, args.workers)
+            print(f"{split}: {counts['written']:,} clips written, {counts['skipped']:,} skipped, "
+                  f"{len(source.listing.missing):,} missing")
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

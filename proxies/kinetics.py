@@ -1,9 +1,11 @@
-"""The Kinetics CSV + video-folder layout, as users download it.
+"""Kinetics annotation CSVs, as the official lists and the downloaders ship them.
 
-`label,youtube_id,time_start,time_end,split` rows name clips
-`{youtube_id}_{time_start:06d}_{time_end:06d}.mp4`, stored either in one folder per label or
-flat in `train/ val/ test/` folders. Class indices come from the sorted label names unless a
-label map is given, so every split agrees on them.
+Kinetics-600/700 rows are `label,youtube_id,time_start,time_end,split`; Kinetics-400 adds an
+`is_cc` column; the test lists have no `label` column at all (their clips can be evaluated or
+predicted, not trained on). A row names the clip `{youtube_id}_{time_start:06d}_{time_end:06d}`
+plus a container; downloaders keep YouTube's (`.webm`, `.mkv`) as often as `.mp4`, so a clip
+is identified by that stem alone. Ids may start with `-` or contain `_`: the stem is built, never
+parsed. Where the files are on disk is `proxies.layout`'s business.
 """
 from __future__ import annotations
 
@@ -11,57 +13,51 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["KineticsRecord", "read_kinetics_csv", "clip_filename", "label_map_from"]
+from .errors import DataError
 
-_SPLIT_FOLDERS = {"train": ("train",), "validate": ("val", "validate"), "val": ("val", "validate"),
-                  "test": ("test",)}
-_COLUMNS = ("label", "youtube_id", "time_start", "time_end", "split")
+__all__ = ["KineticsRecord", "read_kinetics_csv", "clip_stem", "label_map_from"]
+
+_REQUIRED = ("youtube_id", "time_start", "time_end")
 
 
 @dataclass(frozen=True)
 class KineticsRecord:
-    """One annotated clip and where its file is (or would be)."""
+    """One annotated clip: its file stem, label (None in test lists) and split column."""
 
-    path: Path
-    label: str
-    youtube_id: str
-    split: str
-
-
-def clip_filename(youtube_id: str, start: int, end: int) -> str:
-    return f"{youtube_id}_{int(start):06d}_{int(end):06d}.mp4"
+    stem: str
+    label: str | None
+    split: str | None
 
 
-def _locate(root: Path, label: str, split: str, name: str) -> Path:
-    candidates = [root / label / name, root / label.replace(" ", "_") / name]
-    candidates += [root / folder / name for folder in _SPLIT_FOLDERS.get(split, (split,))]
-    candidates.append(root / name)
-    return next((c for c in candidates if c.is_file()), candidates[0])
+def clip_stem(youtube_id: str, start: int, end: int) -> str:
+    """The downloaders' file name without extension: `{id}_{start:06d}_{end:06d}`."""
+    return f"{youtube_id}_{int(start):06d}_{int(end):06d}"
 
 
-def read_kinetics_csv(csv_path: str | Path, root: str | Path, split: str | None = None) -> list[KineticsRecord]:
-    """Records of `csv_path` (optionally one split), with paths resolved under `root`."""
-    csv_path, root = Path(csv_path), Path(root)
+def read_kinetics_csv(csv_path: str | Path) -> list[KineticsRecord]:
+    """Every row of a Kinetics CSV; raises DataError naming the file (and line) if it is malformed."""
+    csv_path = Path(csv_path)
     if not csv_path.is_file():
-        raise FileNotFoundError(f"{csv_path}: Kinetics CSV not found")
+        raise DataError(f"{csv_path}: Kinetics CSV not found")
     with csv_path.open(newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
+        missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{csv_path}: missing column {missing[0]!r} (expected {','.join(_COLUMNS)})")
+            raise DataError(f"{csv_path}: missing column {missing[0]!r} (expected "
+                            f"label,youtube_id,time_start,time_end,split; label may be absent in test lists)")
+        labelled = "label" in reader.fieldnames
         records = []
         for line, row in enumerate(reader, start=2):
-            if split is not None and row["split"] not in _SPLIT_FOLDERS.get(split, (split,)) + (split,):
-                continue
-            try:
-                name = clip_filename(row["youtube_id"], int(row["time_start"]), int(row["time_end"]))
-            except ValueError:
-                raise ValueError(f"{csv_path}:{line}: time_start/time_end must be integers") from None
-            records.append(KineticsRecord(_locate(root, row["label"], row["split"], name), row["label"],
-                                          row["youtube_id"], row["split"]))
+            try:  # K700-2020 writes integers; some re-exports write 10.0
+                start, end = int(float(row["time_start"])), int(float(row["time_end"]))
+            except (TypeError, ValueError):
+                raise DataError(f"{csv_path}:{line}: time_start/time_end must be numbers, got "
+                                f"{row['time_start']!r}, {row['time_end']!r}") from None
+            records.append(KineticsRecord(clip_stem(row["youtube_id"], start, end),
+                                          row["label"] if labelled else None, row.get("split")))
     return records
 
 
 def label_map_from(labels) -> dict[str, int]:
-    """Class index per label name, from the sorted unique names."""
-    return {name: index for index, name in enumerate(sorted(set(labels)))}
+    """Class index per label name, from the sorted unique names (unlabelled entries ignored)."""
+    return {name: index for index, name in enumerate(sorted(set(labels) - {None}))}

@@ -5,44 +5,51 @@ a random resized crop (scale jitter) and an optional horizontal flip; evaluation
 central window and a centre crop after resizing the shorter side. All randomness is stateless,
 keyed by (seed, epoch, element index), so an epoch's data is reproducible after a restart.
 Videos are decoded in parallel and prefetched so the input pipeline keeps up with the model;
-a missing or corrupt video is skipped with one warning naming it, and counted in `skipped`.
+each decode reads only the frames its window needs (`proxies.video.read_clip`). A video or
+record that cannot be decoded is skipped with one warning naming it, and counted in `skipped`;
+clips whose file was never found are left out up front (`proxies.layout`).
 """
 from __future__ import annotations
 
 import abc
+import contextlib
+import dataclasses
 import functools
-import json
 import logging
 import math
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from .config import DataConfig
 from .errors import DataError
-from .kinetics import KineticsRecord, label_map_from, read_kinetics_csv
+from .kinetics import label_map_from
+from .layout import Clip, Clips, Layout, discover, find_clips, read_classes, split_labels
 from .synthetic import SyntheticConfig, generate_dataset
-from .tfrecord import parse_sequence_example
-from .video import VideoError, clip_indices, read_video
+from .tfrecord import RecordScan, decode_frames, parse_sequence_example, scan_records
+from .video import VideoError, read_clip
 
 __all__ = ["ClipConfig", "ClipSource", "VideoSource", "TFRecordSource", "SyntheticSource", "open_source",
-           "CLASSES_FILE"]
+           "open_splits", "open_data"]
 
 log = logging.getLogger(__name__)
 AUTOTUNE = tf.data.AUTOTUNE
 Shard = tuple[int, int]  # (number of shards, this shard's index)
-CLASSES_FILE = "classes.json"
 
 
 @dataclass(frozen=True)
 class ClipConfig:
     """How clips are cut from videos and augmented.
 
-    `stride` takes every stride-th source frame; `fps`, if set, overrides it per video
-    (stride = round(video fps / fps)). `min_resize` is the shorter side before the eval centre
-    crop (default 8/7 of `resolution`, the official 224 -> 256 ratio).
+    `stride` takes every stride-th source frame; `fps`, if set, replaces it with a spacing in
+    time: one frame every 1/fps seconds, by timestamp for video files and from the recorded
+    frame rate for TFRecords, so 25, 30 and 60 fps sources give clips of the same duration.
+    `min_resize` is the shorter side before the eval centre crop (default 8/7 of `resolution`,
+    the official 224 -> 256 ratio).
     """
 
     frames: int = 16
@@ -56,6 +63,13 @@ class ClipConfig:
     @property
     def resize(self) -> int:
         return self.min_resize or int(round(self.resolution * 8 / 7))
+
+    @property
+    def decode_side(self) -> int:
+        """The shorter side frames need for these crops (the eval resize, or the smallest random
+        crop at full output resolution). Sources decode or scale larger frames down to it
+        first: the crops lose nothing, and a 32-pixel proxy clip costs a fraction of full size."""
+        return math.ceil(max(self.resize, self.resolution / math.sqrt(self.crop_area[0])))
 
 
 def _shuffle_seed(seed: int, epoch: int) -> int:
@@ -105,20 +119,52 @@ def augment(clip: tf.Tensor, config: ClipConfig, training: bool, seed: tf.Tensor
     return clip
 
 
-def _sample_start(num_frames, span, training: bool, seed):
-    """Random window start when training, the centred window otherwise (0 for short videos)."""
-    room = tf.maximum(num_frames - span, 0)
-    if not training:
-        return room // 2
-    return tf.random.stateless_uniform([], seed=seed + 2, minval=0, maxval=room + 1, dtype=tf.int32)
+def _frame_indices(num_frames, clip_frames: int, step, training: bool, seed) -> tf.Tensor:
+    """Indices of a window of `clip_frames`, `step` source frames apart (step may be fractional).
+
+    The window starts at random when training and is centred otherwise; short videos loop.
+    """
+    offsets = tf.cast(tf.round(tf.cast(step, tf.float32) * tf.range(clip_frames, dtype=tf.float32)), tf.int32)
+    room = tf.maximum(num_frames - offsets[-1] - 1, 0)
+    if training:
+        start = tf.random.stateless_uniform([], seed=seed + 2, minval=0, maxval=room + 1, dtype=tf.int32)
+    else:
+        start = room // 2
+    return (start + offsets) % tf.maximum(num_frames, 1)
 
 
-@dataclass
+def _position(training: bool, seed: np.ndarray) -> float:
+    """Where a video's window starts, as a fraction of the room: random when training, else centred."""
+    return float(np.random.default_rng(seed).random()) if training else 0.5
+
+
 class ClipSource(abc.ABC):
-    """A labelled clip collection that can produce train/eval `tf.data` pipelines."""
+    """A labelled clip collection that can produce train/eval `tf.data` pipelines.
 
-    clip: ClipConfig
-    class_names: list[str] = field(default_factory=list)
+    A plain ABC (not a dataclass): sources hold files, records or arrays, and two sources are
+    equal only if they are the same object.
+    """
+
+    def __init__(self, clip: ClipConfig, class_names: Sequence[str], labelled: bool = True):
+        self.clip = clip
+        self.class_names = list(class_names)
+        self.labelled = labelled  # False for test lists without labels: evaluation/prediction only
+        self.skipped: dict[str, str] = {}  # what decoding could not use -> why
+        self._lock = threading.Lock()
+
+    def _skip(self, name: str, reason: str) -> np.ndarray:
+        """Records an undecodable item (decoding runs on several threads): one warning, then
+        counted. Returns the empty clip that stands for it until `_without_skipped` drops it."""
+        with self._lock:
+            if name not in self.skipped:
+                log.warning("skipping %s: %s", name, reason)
+            self.skipped[name] = reason
+        return np.zeros((0, 1, 1, 3), np.uint8)
+
+    def _without_skipped(self, ds: tf.data.Dataset) -> tf.data.Dataset:
+        """Drops the empty clips of skipped items and gives the others their static frame count."""
+        ds = ds.filter(lambda i, clip, label: tf.shape(clip)[0] > 0)
+        return ds.map(lambda i, clip, label: (i, tf.ensure_shape(clip, [self.clip.frames, None, None, 3]), label))
 
     @property
     def num_classes(self) -> int:
@@ -151,7 +197,11 @@ class ClipSource(abc.ABC):
         """One epoch of batches; different epochs shuffle and augment differently but reproducibly.
 
         `shard=(num_shards, index)` keeps every num_shards-th clip of the epoch, from `index`.
+        Unlabelled clips (label -1) can be evaluated or predicted, never trained on.
         """
+        if training and not self.labelled:
+            raise DataError(f"{self}: has no labels (a test list): usable for evaluation or prediction, "
+                            f"not for training")
         ds = self._raw(training, seed, epoch, shard)
         ds = ds.map(lambda i, clip, label: (augment(clip, self.clip, training, _element_seed(seed, epoch, i)), label),
                     num_parallel_calls=AUTOTUNE, deterministic=True)
@@ -175,88 +225,112 @@ class ClipSource(abc.ABC):
 
 
 class VideoSource(ClipSource):
-    """Video files decoded with PyAV: the Kinetics CSV + folder layout."""
+    """Video files decoded with PyAV, seeking to each clip's window (any Kinetics-style layout).
 
-    def __init__(self, records: list[KineticsRecord], clip: ClipConfig, label_map: dict[str, int] | None = None):
-        label_map = label_map or label_map_from(r.label for r in records)
-        unknown = sorted({r.label for r in records} - set(label_map))
+    `clips` are the files that were found; `listing`, if given, is how they were found
+    (layout, clips missing), for reports.
+    """
+
+    def __init__(self, clips: Sequence[Clip], clip: ClipConfig, class_names: Sequence[str] | None = None,
+                 listing: Clips | None = None):
+        if any(c.path is None for c in clips):
+            raise ValueError("VideoSource: every clip needs a file (leave missing ones out)")
+        names = list(class_names) if class_names is not None else list(label_map_from(c.label for c in clips))
+        self.label_map = {name: index for index, name in enumerate(names)}
+        unknown = sorted({c.label for c in clips} - set(self.label_map) - {None})
         if unknown:
-            raise ValueError(f"label {unknown[0]!r} is not in the label map")
-        super().__init__(clip, [name for name, _ in sorted(label_map.items(), key=lambda kv: kv[1])])
-        self.records = records
-        self.label_map = label_map
-        self.skipped: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    @classmethod
-    def from_csv(cls, csv_path, root, split: str | None, clip: ClipConfig, label_map=None) -> "VideoSource":
-        return cls(read_kinetics_csv(csv_path, root, split), clip, label_map)
+            raise DataError(f"label {unknown[0]!r} is not among the {len(names)} classes "
+                            f"({', '.join(names[:3])}, ...)")
+        super().__init__(clip, names, labelled=all(c.label is not None for c in clips))
+        self.clips = list(clips)
+        self.listing = listing
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.clips)
+
+    def __repr__(self) -> str:
+        where = self.listing.layout.describe() if self.listing else f"{len(self.clips)} video files"
+        return f"VideoSource({where})"
 
     def _decode(self, path: bytes, training: bool, seed: np.ndarray) -> np.ndarray:
         name = path.decode()
         try:
-            frames, fps = read_video(name)
+            return read_clip(name, self.clip.frames, self.clip.stride, self.clip.fps, _position(training, seed),
+                             self.clip.decode_side)
         except VideoError as err:
-            with self._lock:
-                if name not in self.skipped:
-                    log.warning("skipping video: %s", err)
-                self.skipped[name] = str(err)
-            return np.zeros((0, 1, 1, 3), np.uint8)
-        stride = max(1, round(fps / self.clip.fps)) if self.clip.fps else self.clip.stride
-        span = (self.clip.frames - 1) * stride + 1
-        room = max(len(frames) - span, 0)
-        start = int(np.random.default_rng(seed).integers(0, room + 1)) if training else room // 2
-        return frames[clip_indices(len(frames), self.clip.frames, stride, start)]
+            return self._skip(name, str(err))
 
     def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
-        paths = [str(r.path) for r in self.records]
-        labels = [self.label_map[r.label] for r in self.records]
+        paths = [str(c.path) for c in self.clips]
+        labels = [self.label_map.get(c.label, -1) for c in self.clips]
         ds = tf.data.Dataset.from_tensor_slices((paths, tf.constant(labels, tf.int32)))
         ds = self._ordered(ds, training, seed, epoch, shard, len(paths)).map(
             lambda i, item: (i, tf.numpy_function(lambda p, s: self._decode(p, training, s),
                                                   [item[0], _element_seed(seed, epoch, i)], tf.uint8, stateful=True),
                              item[1]),
             num_parallel_calls=AUTOTUNE, deterministic=True)
-        ds = ds.filter(lambda i, clip, label: tf.shape(clip)[0] > 0)
-        return ds.map(lambda i, clip, label: (i, tf.ensure_shape(clip, [self.clip.frames, None, None, 3]), label))
+        return self._without_skipped(ds)
 
 
 class TFRecordSource(ClipSource):
-    """SequenceExample TFRecords (Model Garden / DMVR layout); only sampled frames are decoded."""
+    """SequenceExample TFRecords (Model Garden / DMVR layout); only sampled frames are decoded.
 
-    def __init__(self, files: list[str | Path], clip: ClipConfig, class_names: list[str] | None = None,
-                 size: int | None = None):
+    Class names come from `class_names`, else `classes.json` next to the shards, else the
+    records' `clip/label/text`. A record without frames or with a damaged JPEG among the
+    sampled frames is skipped (the whole record) and counted in `skipped` as `shard:index`.
+    """
+
+    def __init__(self, files: Sequence[str | Path], clip: ClipConfig, class_names: Sequence[str] | None = None,
+                 layout: Layout | None = None):
         self.files = [str(f) for f in files]
+        self.layout = layout  # how the shards were found, for reports
         if not self.files:
-            raise FileNotFoundError("no TFRecord files given")
-        names = class_names or _read_classes(Path(self.files[0]).parent)
+            raise DataError("no TFRecord files given")
+        self._scan: RecordScan | None = None
+        names = class_names or read_classes(Path(self.files[0]).parent) or self.scan().class_names()
+        if not names:
+            raise DataError(f"{Path(self.files[0]).parent}: no classes.json, and the records carry no "
+                            f"clip/label/text to name the classes")
         super().__init__(clip, names)
-        self._size = size
+
+    def scan(self) -> RecordScan:
+        """One pass over the shards (record count, label texts, records without frames), cached."""
+        if self._scan is None:
+            self._scan = scan_records(self.files)
+        return self._scan
 
     def __len__(self) -> int:
-        if self._size is None:
-            self._size = sum(1 for _ in tf.data.TFRecordDataset(self.files))
-        return self._size
+        return self.scan().records
 
-    def _decode(self, position, serialized, training: bool, seed):
-        jpegs, label = parse_sequence_example(serialized)
+    def __repr__(self) -> str:
+        return f"TFRecordSource({len(self.files)} shards from {self.files[0]})"
+
+    def _decode_frames(self, jpegs: np.ndarray, key: bytes) -> np.ndarray:
+        frames, reason = decode_frames(jpegs, self.clip.decode_side)
+        return self._skip(key.decode(), reason) if frames is None else frames
+
+    def _decode(self, position, key, serialized, training: bool, seed):
+        jpegs, label, rate = parse_sequence_example(serialized)
         total = tf.shape(jpegs)[0]
-        span = (self.clip.frames - 1) * self.clip.stride + 1
-        start = _sample_start(total, span, training, seed)
-        indices = (start + self.clip.stride * tf.range(self.clip.frames)) % total
-        frames = tf.map_fn(lambda j: tf.io.decode_jpeg(j, channels=3), tf.gather(jpegs, indices),
-                           fn_output_signature=tf.uint8)
+        step = rate / self.clip.fps if self.clip.fps else float(self.clip.stride)
+        indices = _frame_indices(total, self.clip.frames, step, training, seed)
+        picked = tf.cond(total > 0, lambda: tf.gather(jpegs, indices), lambda: tf.zeros([0], tf.string))
+        frames = tf.numpy_function(self._decode_frames, [picked, key], tf.uint8, stateful=True)
         return position, frames, label
 
     def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
-        ds = tf.data.TFRecordDataset(self.files, num_parallel_reads=min(4, len(self.files)))
+        def keyed(path):  # 'shard:index' names a skipped record
+            name = tf.strings.split(path, "/")[-1]
+            return tf.data.TFRecordDataset(path).enumerate().map(
+                lambda i, s: (tf.strings.join([name, tf.strings.as_string(i)], ":"), s))
+
+        ds = tf.data.Dataset.from_tensor_slices(self.files).interleave(
+            keyed, cycle_length=min(4, len(self.files)), num_parallel_calls=min(4, len(self.files)),
+            deterministic=True)
         ds = self._ordered(ds, training, seed, epoch, shard, 1024)
-        ds = ds.map(lambda i, s: self._decode(i, s, training, _element_seed(seed, epoch, i)),
+        ds = ds.map(lambda i, item: self._decode(i, item[0], item[1], training, _element_seed(seed, epoch, i)),
                     num_parallel_calls=AUTOTUNE, deterministic=True)
-        return ds.ignore_errors(log_warning=True)
+        return self._without_skipped(ds)
 
 
 class SyntheticSource(ClipSource):
@@ -267,7 +341,7 @@ class SyntheticSource(ClipSource):
 
     def __init__(self, config: SyntheticConfig, clip: ClipConfig, split: str = "train"):
         if split not in ("train", "val"):
-            raise ValueError(f"split: synthetic data has 'train' and 'val', got {split!r}")
+            raise DataError(f"split: synthetic data has 'train' and 'val', got {split!r}")
         super().__init__(clip, list(config.class_names))
         videos, labels = generate_dataset(config)
         held_out = (np.arange(len(labels)) % config.clips_per_class) % 5 == 4
@@ -278,44 +352,58 @@ class SyntheticSource(ClipSource):
     def __len__(self) -> int:
         return len(self.labels)
 
+    def __repr__(self) -> str:
+        return f"SyntheticSource({len(self)} clips)"
+
     def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
         ds = tf.data.Dataset.from_tensor_slices((self.videos, self.labels))
 
         def sample(i, item):
             video, label = item
-            span = (self.clip.frames - 1) * self.clip.stride + 1
-            start = _sample_start(tf.shape(video)[0], span, training, _element_seed(seed, epoch, i))
-            indices = (start + self.clip.stride * tf.range(self.clip.frames)) % tf.shape(video)[0]
+            indices = _frame_indices(tf.shape(video)[0], self.clip.frames, self.clip.stride, training,
+                                     _element_seed(seed, epoch, i))
             return i, tf.gather(video, indices), label
 
         ds = self._ordered(ds, training, seed, epoch, shard, len(self.labels))
         return ds.map(sample, num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
-def _read_classes(folder: Path) -> list[str]:
-    path = folder / CLASSES_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: class list not found (written by the converter)")
-    return list(json.loads(path.read_text()))
+def open_source(data: str, split: str, clip: ClipConfig, synthetic: SyntheticConfig | None = None,
+                csv: str | Path | None = None, video_root: str | Path | None = None,
+                class_names: Sequence[str] | None = None) -> ClipSource:
+    """The source of `split` in `data`: 'synthetic', or any layout `proxies.layout` finds.
 
-
-def open_source(data: str, split: str, clip: ClipConfig, synthetic: SyntheticConfig | None = None) -> ClipSource:
-    """`synthetic`, a folder of `{split}*.tfrecord` files, or a Kinetics folder with `{split}.csv`."""
-    if data == "synthetic":
+    `csv` / `video_root` override discovery for this split. Class names: `class_names` (pass
+    the train source's so every split agrees), else the folder's `classes.json`, else those of
+    the train split's CSV or label folders, else this split's own labels.
+    """
+    if data == "synthetic" and csv is None:
         return SyntheticSource(synthetic or SyntheticConfig(), clip, split)
-    root = Path(data)
-    if not root.is_dir():
-        raise DataError(f"{root}: data folder not found (or pass 'synthetic')")
-    records = sorted(root.glob(f"{split}*.tfrecord"))
-    if records:
-        return TFRecordSource(records, clip)
-    names = ("validate", "val") if split in ("val", "validate") else (split,)
-    csvs = [root / f"{name}.csv" for name in names if (root / f"{name}.csv").is_file()]
-    if not csvs:
-        raise DataError(f"{root}: neither {split}*.tfrecord nor {names[0]}.csv found")
-    label_map = None
-    if (root / CLASSES_FILE).is_file():
-        label_map = {name: i for i, name in enumerate(_read_classes(root))}
-    elif (root / "train.csv").is_file():
-        label_map = label_map_from(r.label for r in read_kinetics_csv(root / "train.csv", root))
-    return VideoSource.from_csv(csvs[0], root, None, clip, label_map)
+    layout = discover(data, split, csv, video_root)
+    if layout.kind == "tfrecord":
+        return TFRecordSource(layout.shards, clip, class_names, layout)
+    listing = find_clips(layout)
+    return VideoSource(listing.found, clip, class_names or read_classes(layout.root) or _class_names(layout), listing)
+
+
+def open_data(data: DataConfig, clip: ClipConfig) -> tuple[ClipSource, ClipSource]:
+    """The train and val sources `data` describes, at `clip`'s shape (its `fps` applied)."""
+    clip = dataclasses.replace(clip, fps=data.fps) if data.fps else clip
+    return open_splits(data.source, clip, data.synthetic if data.source == "synthetic" else None, data.train_csv,
+                       data.val_csv, data.video_root)
+
+
+def open_splits(data: str, clip: ClipConfig, synthetic: SyntheticConfig | None = None, train_csv: str | None = None,
+                val_csv: str | None = None, video_root: str | None = None) -> tuple[ClipSource, ClipSource]:
+    """The train and val sources of `data` (with their overrides), val using train's class list."""
+    train = open_source(data, "train", clip, synthetic, train_csv, video_root)
+    return train, open_source(data, "val", clip, synthetic, val_csv, video_root, train.class_names)
+
+
+def _class_names(layout: Layout) -> list[str]:
+    """The sorted labels of the train split of the same folder (so splits agree), else this split's."""
+    train = layout
+    if layout.split != "train":
+        with contextlib.suppress(DataError):  # no train split here: this split's own labels
+            train = discover(layout.root, "train", video_root=layout.video_root)
+    return sorted(split_labels(train) or split_labels(layout))

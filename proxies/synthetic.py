@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import DataError
+
 __all__ = ["SyntheticConfig", "CLASS_NAMES", "generate_clip", "generate_dataset"]
 
 CLASS_NAMES = (
@@ -38,12 +40,12 @@ class SyntheticConfig:
 
     def __post_init__(self) -> None:
         if not 2 <= self.num_classes <= len(CLASS_NAMES):
-            raise ValueError(f"num_classes: must be 2..{len(CLASS_NAMES)}, got {self.num_classes}")
+            raise DataError(f"num_classes: must be 2..{len(CLASS_NAMES)}, got {self.num_classes}")
         for name in ("clips_per_class", "frames", "resolution"):
             if getattr(self, name) < (4 if name != "clips_per_class" else 1):
-                raise ValueError(f"{name}: too small ({getattr(self, name)})")
+                raise DataError(f"{name}: too small ({getattr(self, name)})")
         if not 0.0 <= self.difficulty <= 1.0:
-            raise ValueError(f"difficulty: must be in [0, 1], got {self.difficulty}")
+            raise DataError(f"difficulty: must be in [0, 1], got {self.difficulty}")
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -11,9 +11,9 @@ augmentation depend only on (seed, epoch), so a resumed run ends where an uninte
 would. Stream specs train as `3d_2plus1d` and are exported as the `2plus1d` inference model
 (`training_spec`), whoever calls `train()`.
 
-Output folder: `spec.yaml`, `metrics.csv`, `tensorboard/`, `ray/` (checkpoints),
-`model.weights.h5`, `result.json`, and for stream specs `inference.yaml` +
-`inference.weights.h5`.
+Output folder: `spec.yaml`, `data_report.json` (data folders), `metrics.csv`, `tensorboard/`,
+`ray/` (checkpoints), `model.weights.h5`, `result.json`, and for stream specs `inference.yaml`
++ `inference.weights.h5`.
 """
 from __future__ import annotations
 
@@ -53,7 +53,11 @@ def _worker(loop_config: dict) -> None:
 
 
 def train(config: TrainConfig) -> dict:
-    """Runs (or resumes) full training; returns the contents of `result.json`."""
+    """Runs (or resumes) full training; returns the contents of `result.json`.
+
+    A data folder is checked first (`proxies.report.check_data`): one summary line per split,
+    `data_report.json`, and no training at all if a split cannot be used.
+    """
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.tensorflow import TensorflowTrainer
 
@@ -64,11 +68,13 @@ def train(config: TrainConfig) -> dict:
                              f"or choose another --output")
     spec = training_spec(ArchSpec.from_dict(config.spec))
     config = dataclasses.replace(config, spec=spec.to_dict(), output=str(output))
-    if not config.data.is_synthetic:
+    output.mkdir(parents=True, exist_ok=True)
+    if not config.data.is_synthetic:  # a data problem is reported here, in one line, not from a worker
+        from .report import check_data
         from .train_worker import sources
 
-        sources(config)  # a data problem is reported here, in one line, not from inside a worker
-    output.mkdir(parents=True, exist_ok=True)
+        _, train_source, val_source = sources(config)
+        check_data({"train": train_source, "val": val_source}, output, config.data.max_missing)
     spec.to_yaml(output / "spec.yaml")
     connect(config.address)
     resources = {"CPU": config.cpus_per_worker or 1}

@@ -20,7 +20,7 @@ from search_space import ArchSpec, convert_conv_type
 from . import multiworker
 from .compile import compiled_model, one_hot, use_mixed_precision
 from .config import TrainConfig
-from .pipeline import ClipConfig, ClipSource, open_source
+from .pipeline import ClipConfig, ClipSource, open_data
 
 __all__ = ["run_worker", "sources", "EpochSeeds", "EpochCheckpoint"]
 
@@ -33,9 +33,7 @@ def sources(config: TrainConfig) -> tuple[ArchSpec, ClipSource, ClipSource]:
     spec = ArchSpec.from_dict(config.spec)
     clip = ClipConfig(frames=config.frames or spec.input.frames, resolution=config.resolution or spec.input.resolution,
                       stride=config.frame_stride or spec.input.frame_stride, flip=not config.data.is_synthetic)
-    synthetic = config.data.synthetic if config.data.is_synthetic else None
-    return (spec, open_source(config.data.source, "train", clip, synthetic),
-            open_source(config.data.source, "val", clip, synthetic))
+    return (spec, *open_data(config.data, clip))
 
 
 def run_worker(config: TrainConfig) -> None:

@@ -35,12 +35,16 @@ def space_for(options: SearchOptions) -> tuple[SearchSpace, dict | None]:
     return space, space.to_params(seed)
 
 
-def _num_classes(data: DataConfig) -> int:
+def _num_classes(data: DataConfig, output: Path) -> int:
+    """The data's class count, after `check_data` has said what a data folder holds (or refused it)."""
     if data.is_synthetic:
         return data.synthetic.num_classes
-    from proxies.pipeline import ClipConfig, open_source
+    from proxies.pipeline import ClipConfig, open_data
+    from proxies.report import check_data
 
-    return open_source(data.source, "train", ClipConfig()).num_classes
+    train, val = open_data(data, ClipConfig())
+    check_data({"train": train, "val": val}, output, data.max_missing)
+    return train.num_classes
 
 
 def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
@@ -49,7 +53,7 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
     output.mkdir(parents=True, exist_ok=True)
     options.save(output)
     space, seed_params = space_for(options)
-    num_classes = _num_classes(options.data)
+    num_classes = _num_classes(options.data, output)
     check_budget_feasible(space, options.budget, num_classes)
     task = TrialTask(space=space, data=options.data, proxy=options.proxy, budget=options.budget,
                      reward=options.reward, num_classes=num_classes, cpus=options.resources.cpus)

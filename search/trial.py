@@ -57,12 +57,12 @@ def reward(top1: float, gflops: float, kind: str, target: float | None, beta: fl
     return top1 + beta * abs(gflops / target - 1.0)
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_source(data: DataConfig, split: str, clip):
+@functools.lru_cache(maxsize=2)
+def _cached_sources(data: DataConfig, clip):
     """Sources by configuration: a reused trial worker need not regenerate or re-index data."""
-    from proxies.pipeline import open_source
+    from proxies.pipeline import open_data
 
-    return open_source(data.source, split, clip, data.synthetic if data.is_synthetic else None)
+    return open_data(data, clip)
 
 
 def proxy_sources(spec: ArchSpec, data: DataConfig):
@@ -75,7 +75,7 @@ def proxy_sources(spec: ArchSpec, data: DataConfig):
 
     clip = ClipConfig(frames=spec.input.frames, resolution=spec.input.resolution, stride=spec.input.frame_stride,
                       flip=not data.is_synthetic)
-    return _cached_source(data, "train", clip), _cached_source(data, "val", clip)
+    return _cached_sources(data, clip)
 
 
 def _maybe_inject_fault(params: dict) -> None:

@@ -48,7 +48,7 @@ def test_synthetic_classes_differ_by_motion_not_appearance():
         return np.polyfit(np.arange(len(centres)), centres, 1)[0]
     drifts = np.array([drift(v) for v in videos])
     assert (drifts[labels == 0] > 0).mean() > 0.8 and (drifts[labels == 1] < 0).mean() > 0.8
-    with pytest.raises(ValueError, match="num_classes"):
+    with pytest.raises(DataError, match="num_classes"):
         SyntheticConfig(num_classes=len(CLASS_NAMES) + 1)
 
 
@@ -81,25 +81,32 @@ def kinetics_dir(tmp_path_factory):
 def test_kinetics_layout_skips_bad_videos(kinetics_dir):
     source = open_source(str(kinetics_dir), "train", CLIP)
     assert isinstance(source, VideoSource) and source.class_names == list(SMALL.class_names)  # classes.json
-    assert len(source) == 15
+    assert len(source) == 14 and [c.name for c in source.listing.missing] == ["missing_000000_000001"]
     x, y = _clips(source, training=True)
-    assert len(x) == 12  # three bad videos skipped, the epoch completes
-    skipped = " ".join(source.skipped)
-    assert "corrupt" in skipped and "missing" in skipped and "truncated" in skipped
-    assert len(source.skipped) == 3
+    assert len(x) == 12  # two undecodable videos skipped, the epoch completes
+    assert sorted(Path(name).name for name in source.skipped) == ["corrupt_000000_000001.mp4",
+                                                                  "truncated_000000_000001.mp4"]
     val = open_source(str(kinetics_dir), "val", CLIP)
     assert len(val) == 3 and val.label_map == source.label_map
+
+
+def test_sources_are_equal_only_to_themselves(kinetics_dir):
+    # Same clip config and class names, different clips: not equal (no dataclass-generated __eq__).
+    train, val = open_source(str(kinetics_dir), "train", CLIP), open_source(str(kinetics_dir), "val", CLIP)
+    assert train.clip == val.clip and train.class_names == val.class_names
+    assert train != val and train == train and len({train, val}) == 2
 
 
 def test_kinetics_label_folders_layout(tmp_path):
     folder = tmp_path / "abseiling"
     write_video(folder / "abc_000001_000011.mp4", generate_clip(SMALL, 0, 1))
-    (tmp_path / "k.csv").write_text("label,youtube_id,time_start,time_end,split\nabseiling,abc,1,11,train\n")
-    records = read_kinetics_csv(tmp_path / "k.csv", tmp_path, "train")
-    assert records[0].path == folder / "abc_000001_000011.mp4"
-    with pytest.raises(ValueError, match="bad.csv: missing column 'time_start'"):
+    (tmp_path / "train.csv").write_text("label,youtube_id,time_start,time_end,split\nabseiling,abc,1,11,train\n")
+    source = open_source(str(tmp_path), "train", CLIP)
+    assert [c.path for c in source.clips] == [folder / "abc_000001_000011.mp4"]
+    assert source.listing.arrangement == "label"
+    with pytest.raises(DataError, match="bad.csv: missing column 'time_start'"):
         (tmp_path / "bad.csv").write_text("label,youtube_id\nx,y\n")
-        read_kinetics_csv(tmp_path / "bad.csv", tmp_path)
+        read_kinetics_csv(tmp_path / "bad.csv")
 
 
 def test_video_errors_name_the_file(tmp_path):
@@ -132,7 +139,9 @@ def test_tfrecord_layouts_agree_with_memory(tmp_path, kinetics_dir):
 
     videos = open_source(str(kinetics_dir), "train", CLIP)
     counts = convert_to_tfrecord(videos, tmp_path / "converted", "train", shards=2, progress=False)
-    assert counts == {"written": 12, "skipped": 3}
+    assert counts == {"written": 12, "skipped": 2}  # (the missing video was never a clip of the source)
+    assert sorted(p.name for p in (tmp_path / "converted").iterdir()) == [
+        "classes.json", "conversion.json", "train-00000-of-00002", "train-00001-of-00002"]
     converted = open_source(str(tmp_path / "converted"), "train", CLIP)
     assert len(converted) == 12 and converted.class_names == videos.class_names
     assert len(_clips(converted)[0]) == 12
@@ -176,7 +185,7 @@ def test_worker_shards_partition_each_epoch(layout, kinetics_dir, tmp_path):
 def test_open_source_errors(tmp_path):
     with pytest.raises(DataError, match="data folder not found"):
         open_source(str(tmp_path / "nope"), "train", CLIP)
-    with pytest.raises(DataError, match="neither train\\*.tfrecord nor train.csv"):
+    with pytest.raises(DataError, match=f"{tmp_path}: no train data found; looked for .*train.csv"):
         open_source(str(tmp_path), "train", CLIP)
 
 
