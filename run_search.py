@@ -8,6 +8,7 @@
     python run_search.py train --arch a0|spec.yaml --data DIR|synthetic --output DIR [--resume]
     python run_search.py flops --arch a0 [--stream] [--frames 50 --resolution 172] [--per-block] [--json]
     python run_search.py data DIR [--split train|val|test] [--json]   # what a data folder holds
+    python run_search.py predict VIDEO|DIR --run runs/a0 [--stream] [--top 5]
 
 Bad input (an unknown preset, a malformed spec YAML, a missing data folder...) is reported in
 one line naming what is wrong, with exit status 2; anything else is a bug and shows its
@@ -223,6 +224,34 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----- predict ---------------------------------------------------------------------------------
+def _predict(args: argparse.Namespace) -> int:
+    from proxies.predict import load_classifier, video_files
+
+    classifier = load_classifier(run=args.run_dir, arch=args.arch, checkpoint=args.checkpoint, classes=args.classes,
+                                 num_classes=args.num_classes, frames=args.frames, resolution=args.resolution,
+                                 fps=args.fps)
+    for path in video_files(args.video):
+        prediction = classifier.predict(path, top=args.top, stream=args.stream)
+        print(json.dumps(dataclasses.asdict(prediction)) if args.json else prediction.line(), flush=True)
+    return 0
+
+
+def _predict_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("video", help="a video file, or a folder of videos (searched recursively)")
+    parser.add_argument("--run", dest="run_dir", help="a training run folder (spec, weights, class names)")
+    parser.add_argument("--arch", help="preset or spec YAML, with --checkpoint (an official Model Garden checkpoint)")
+    parser.add_argument("--checkpoint", help="official checkpoint prefix or folder (with --arch)")
+    parser.add_argument("--classes", help="JSON list of class names (with --checkpoint)")
+    parser.add_argument("--num-classes", type=int, default=600, help="classes of the checkpoint's model")
+    parser.add_argument("--frames", type=int, help="clip frames (default: the spec's input)")
+    parser.add_argument("--resolution", type=int, help="clip resolution (default: the spec's input)")
+    parser.add_argument("--fps", type=float, help="sample frames 1/fps s apart (default: the spec's frame stride)")
+    parser.add_argument("--stream", action="store_true", help="feed frames one by one (causal specs); ms/frame")
+    parser.add_argument("--top", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="one JSON object per video")
+
+
 # ----- parser ----------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Search, scale and train MoViNet video networks.")
@@ -254,6 +283,9 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--workers", type=int, help="threads probing clip headers (default: 2 per CPU, up to 16)")
     _folder_args(data)
     data.set_defaults(run=_data, tensorflow=True)
+    predict = commands.add_parser("predict", help="classify video files with a trained model or official checkpoint")
+    _predict_args(predict)
+    predict.set_defaults(run=_predict, tensorflow=True)
     return parser
 
 

@@ -13,90 +13,13 @@ float32 matmul, the best this CPU does).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import statistics
-import sys
-import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+from common import peak_gmacs, reference_convs, tf, threads, timed, train_step
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from search_space import build_model, count_flops, preset  # noqa: E402
-from search_space.keras.layers import SpatioTemporalConv, _time_padding  # noqa: E402
+from search_space import ModelOptions, build_model, count_flops, preset
 
 FRAMES, SIZE, CLASSES = 8, 172, 600
-
-
-@tf.function(jit_compile=True)
-def _xla_conv3d(x, kernel, strides):
-    return tf.nn.conv3d(x, kernel, strides, "VALID")
-
-
-def _reference_call(self, x):
-    """The official way: explicit 'same'/causal padding, then an XLA (grouped) Conv3D."""
-    kt, kh, kw = self.kernel_size
-    st, sh, sw = self.stride
-    shape = tf.shape(x)
-    pads = [[0, 0], list(_time_padding(shape[1], kt, st, self.padding))]
-    for n, k, s in ((shape[2], kh, sh), (shape[3], kw, sw)):
-        total = tf.maximum(((n + s - 1) // s - 1) * s + k - n, 0)
-        pads.append([total // 2, total - total // 2])
-    pads.append([0, 0])
-    kernel = tf.convert_to_tensor(self.kernel)
-    kernel = kernel[..., None, :] if self.depthwise else kernel
-    return _xla_conv3d(tf.pad(x, pads), kernel, [1, st, sh, sw, 1])
-
-
-@contextlib.contextmanager
-def reference_convs():
-    """Within this block, tracing the model uses XLA grouped Conv3D for every 3D kernel."""
-    original = SpatioTemporalConv.call
-    SpatioTemporalConv.call = _reference_call
-    try:
-        yield
-    finally:
-        SpatioTemporalConv.call = original
-
-
-def _time(fn, repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
-def _peak_gflops() -> float:
-    """Multiply-adds per second of a large float32 matmul: this machine's practical peak."""
-    a = tf.random.normal([2048, 2048])
-    matmul = tf.function(lambda: tf.matmul(a, a))
-    seconds = _time(lambda: matmul().numpy(), repeats=5, warmup=2)
-    return 2048 ** 3 / seconds / 1e9
-
-
-def _train_step(model):
-    optimizer = keras.optimizers.SGD(0.01)
-    optimizer.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True)) + tf.add_n(model.losses or [tf.constant(0.0)])
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
-    return step
 
 
 def _row(name, ours, reference, gflops, peak, diff=None):
@@ -107,20 +30,25 @@ def _row(name, ours, reference, gflops, peak, diff=None):
     print(f"{name:<34}{ours * 1e3:10.1f}{ref_text}{ratio:9.1f}x{achieved:9.1f}{100 * achieved / peak:7.1f}%{diff_text}")
 
 
+def _usability(name: str, helper: float, compiled: float, eager: float) -> None:
+    print(f"{name:<34}{helper * 1e3:10.1f}{compiled * 1e3:10.1f}{eager * 1e3:10.1f}"
+          f"   helper / compiled = {helper / compiled:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-reference-training", action="store_true",
                         help="the XLA reference's training step is very slow on CPU")
     args = parser.parse_args()
-    peak = _peak_gflops()
-    print(f"threads: intra {tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()}, "
-          f"peak {peak:.1f} G multiply-adds/s (2048^3 float32 matmul)")
+    peak = peak_gmacs()
+    print(f"{threads()}, peak {peak:.1f} G multiply-adds/s (2048^3 float32 matmul)")
     print(f"{'case':<34}{'ours ms':>10}{'ref ms':>10}{'speedup':>10}{'GMAC/s':>9}{'peak':>8}")
 
     spec = preset("a0")
     gmacs = count_flops(spec, FRAMES, SIZE, CLASSES).gmacs
-    model = build_model(spec, CLASSES)
+    model = build_model(spec, CLASSES, ModelOptions(dropout_rate=0.0, stochastic_depth_rate=0.0, weight_decay=0.0))
+    compiled = {}
     for batch in (1, 8):
         clip = tf.random.uniform([batch, FRAMES, SIZE, SIZE, 3], seed=batch)
         ours = tf.function(lambda x: model(x, training=False))
@@ -128,21 +56,21 @@ def main() -> None:
             reference = tf.function(lambda x: model(x, training=False))
             reference(clip)  # trace inside the swap
         diff = float(np.abs(ours(clip).numpy() - reference(clip).numpy()).max())
-        t_ours = _time(lambda: ours(clip).numpy(), args.repeats)
-        t_ref = _time(lambda: reference(clip).numpy(), max(2, args.repeats // 2))
-        _row(f"a0 base {FRAMES}x{SIZE} infer  b={batch}", t_ours, t_ref, gmacs * batch, peak, diff)
+        compiled[batch] = timed(lambda: ours(clip).numpy(), args.repeats)
+        t_ref = timed(lambda: reference(clip).numpy(), max(2, args.repeats // 2))
+        _row(f"a0 base {FRAMES}x{SIZE} infer  b={batch}", compiled[batch], t_ref, gmacs * batch, peak, diff)
 
     for batch in (1, 8):
         clip = tf.random.uniform([batch, FRAMES, SIZE, SIZE, 3], seed=batch)
         labels = tf.zeros([batch], tf.int32)
-        ours_step = _train_step(model)
-        t_ours = _time(lambda: ours_step(clip, labels).numpy(), args.repeats)
+        ours_step = train_step(model)
+        t_ours = timed(lambda: ours_step(clip, labels).numpy(), args.repeats)
         t_ref = None
         if not args.skip_reference_training:
             with reference_convs():
-                ref_step = _train_step(model)
+                ref_step = train_step(model)
                 ref_step(clip, labels)  # trace inside the swap
-            t_ref = _time(lambda: ref_step(clip, labels).numpy(), 2, warmup=0)
+            t_ref = timed(lambda: ref_step(clip, labels).numpy(), 2, warmup=0)
         # A training step is ~3x the forward multiply-adds (forward, input and weight gradients).
         _row(f"a0 base {FRAMES}x{SIZE} train  b={batch}", t_ours, t_ref, 3 * gmacs * batch, peak)
 
@@ -156,10 +84,21 @@ def main() -> None:
         ref_stream = tf.function(lambda s: stream_model(s, training=False))
         ref_stream(inputs)  # trace inside the swap
     diff = float(np.abs(ours_stream(inputs)[0].numpy() - ref_stream(inputs)[0].numpy()).max())
-    t_ours = _time(lambda: ours_stream(inputs)[0].numpy(), 4 * args.repeats, warmup=3)
-    t_ref = _time(lambda: ref_stream(inputs)[0].numpy(), 4 * args.repeats, warmup=3)
+    frame_compiled = timed(lambda: ours_stream(inputs)[0].numpy(), 4 * args.repeats, warmup=3)
+    t_ref = timed(lambda: ref_stream(inputs)[0].numpy(), 4 * args.repeats, warmup=3)
     frame_gmacs = count_flops(stream_spec, 1, SIZE, CLASSES).gmacs
-    _row(f"a0 stream {SIZE} per frame", t_ours, t_ref, frame_gmacs, peak, diff)
+    _row(f"a0 stream {SIZE} per frame", frame_compiled, t_ref, frame_gmacs, peak, diff)
+
+    # What users call: the model's own compiled helpers against a hand-made tf.function of the
+    # same call (the figures above) and against calling the model eagerly.
+    print(f"\n{'inference as documented':<34}{'helper ms':>10}{'tf.func':>10}{'eager':>10}")
+    clip = tf.random.uniform([1, FRAMES, SIZE, SIZE, 3], seed=1)
+    helper = timed(lambda: model.logits(clip).numpy(), args.repeats)
+    eager = timed(lambda: model(clip, training=False).numpy(), 3)
+    _usability(f"a0 clip {FRAMES}x{SIZE} model.logits()", helper, compiled[1], eager)
+    helper = timed(lambda: stream_model.stream(frame, states)[0].numpy(), 4 * args.repeats, warmup=3)
+    eager = timed(lambda: stream_model(inputs, training=False)[0].numpy(), 5)
+    _usability(f"a0 stream frame model.stream()", helper, frame_compiled, eager)
 
 
 if __name__ == "__main__":

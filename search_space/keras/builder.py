@@ -53,6 +53,7 @@ class MoViNet(keras.Model):
         self.head = Head(spec.head.project_filters, spec.activation, name="head", **norm)
         self.classifier = Classifier(spec.head.head_filters, num_classes, spec.head.activation, options.dropout_rate,
                                      kernel_regularizer=regularizer, name="classifier")
+        self._compiled_logits = self._compiled_stream = None  # traced on first use of logits() / stream()
 
     def call(self, inputs, training=None):
         streaming = isinstance(inputs, Mapping)
@@ -79,6 +80,34 @@ class MoViNet(keras.Model):
         if not self.spec.causal:
             raise SpecError(f"{self.spec.name}: init_states needs a causal (streaming) spec")
         return zero_states(self.spec, input_shape)
+
+    def logits(self, video) -> tf.Tensor:
+        """Inference on a batch of clips [B, T, H, W, 3], compiled.
+
+        Calling the model eagerly runs its thousands of small ops one by one from Python
+        (~9x slower for an a0 clip); this traces the graph once per clip shape and reuses it.
+        The trace keeps the shapes static, which lets TensorFlow pick its fast kernels (an
+        open-shape signature measured 20% slower).
+        """
+        if self._compiled_logits is None:
+            self._compiled_logits = tf.function(lambda x: self(x, training=False))
+        return self._compiled_logits(tf.convert_to_tensor(video, tf.float32))
+
+    def stream(self, frames, states: Mapping[str, tf.Tensor] | None = None) -> tuple[tf.Tensor, States]:
+        """One compiled streaming step: frames [B, t, H, W, 3] (t >= 1) and the states so far
+        (None: start of the video) -> (logits after these frames, new states).
+
+        The step is traced once per frame shape (static shapes keep TensorFlow's fast kernels),
+        so a frame-by-frame loop traces once and never again:
+        `logits, states = model.stream(video[:, t:t + 1], states)`.
+        """
+        if not self.spec.causal:
+            raise SpecError(f"{self.spec.name}: only causal specs stream with states; use logits() for clips")
+        frames = tf.convert_to_tensor(frames, tf.float32)
+        states = self.init_states(frames.shape) if states is None else dict(states)
+        if self._compiled_stream is None:
+            self._compiled_stream = tf.function(lambda x, s: self({**s, "image": x}, training=False))
+        return self._compiled_stream(frames, states)
 
     def get_config(self) -> dict[str, Any]:
         return {"spec": self.spec.to_dict(), "num_classes": self.num_classes,

@@ -1,0 +1,120 @@
+"""Classifying videos with a trained model: a training run's folder or an official checkpoint.
+
+The clip is cut as evaluation cuts it (the centred window, shorter side resized, centre crop)
+and classified with the model's compiled clip call; `stream=True` instead feeds the same frames
+one at a time through the compiled streaming step, as a live camera would, and also reports
+the milliseconds per frame. Video files are decoded only around the window (`read_clip`).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from search_space import ArchSpec, build_model, load_arch, load_official_checkpoint
+
+from .errors import DataError
+from .pipeline import ClipConfig, augment
+from .video import VIDEO_EXTENSIONS, read_clip
+
+__all__ = ["Classifier", "Prediction", "load_classifier", "video_files"]
+
+
+@dataclass
+class Prediction:
+    """The top classes of one video, with their probabilities, and the streaming latency if streamed."""
+
+    video: str
+    top: list[tuple[str, float]]
+    ms_per_frame: float | None = None
+
+    def line(self) -> str:
+        classes = ", ".join(f"{name} {p:.3f}" for name, p in self.top)
+        latency = f"  ({self.ms_per_frame:.1f} ms/frame streamed)" if self.ms_per_frame is not None else ""
+        return f"{self.video}: {classes}{latency}"
+
+
+@dataclass
+class Classifier:
+    """A built model, its class names and the clip it expects."""
+
+    model: object
+    class_names: list[str]
+    clip: ClipConfig = field(default_factory=ClipConfig)
+
+    def frames(self, path: str | Path) -> tf.Tensor:
+        """The evaluation clip of a video file: [1, T, R, R, 3] floats in [0, 1]."""
+        raw = read_clip(path, self.clip.frames, self.clip.stride, self.clip.fps, position=0.5,
+                        short_side=self.clip.decode_side)
+        return augment(tf.constant(raw), self.clip, False, tf.zeros([2], tf.int64))[None]
+
+    def predict(self, path: str | Path, top: int = 5, stream: bool = False) -> Prediction:
+        video = self.frames(path)
+        latency = None
+        if stream:
+            states = None
+            start = time.perf_counter()
+            for t in range(video.shape[1]):
+                logits, states = self.model.stream(video[:, t:t + 1], states)
+            logits = logits.numpy()  # waits for the last step
+            latency = 1e3 * (time.perf_counter() - start) / video.shape[1]
+        else:
+            logits = self.model.logits(video).numpy()
+        probabilities = tf.nn.softmax(logits[0]).numpy()
+        best = np.argsort(probabilities)[::-1][:top]
+        return Prediction(str(path), [(self.class_names[i], float(probabilities[i])) for i in best], latency)
+
+
+def _class_names(path: Path | None, count: int) -> list[str]:
+    if path is None:
+        return [str(i) for i in range(count)]
+    names = list(json.loads(path.read_text()))
+    if len(names) != count:
+        raise DataError(f"{path}: {len(names)} class names for a model with {count} classes")
+    return names
+
+
+def load_classifier(run: str | Path | None = None, arch: str | None = None, checkpoint: str | Path | None = None,
+                    classes: str | Path | None = None, num_classes: int = 600, frames: int | None = None,
+                    resolution: int | None = None, stride: int | None = None, fps: float | None = None) -> Classifier:
+    """A training run's folder (`spec.yaml` or, for stream models, `inference.yaml`, their weights and
+    `result.json` with the class names), or a preset / spec YAML with an official checkpoint."""
+    if run is not None:
+        run = Path(run)
+        name = "inference" if (run / "inference.yaml").is_file() else None
+        spec_path, weights = (run / "inference.yaml", run / "inference.weights.h5") if name else (
+            run / "spec.yaml", run / "model.weights.h5")
+        if not spec_path.is_file() or not weights.is_file() or not (run / "result.json").is_file():
+            raise DataError(f"{run}: not a finished training run (expected spec.yaml, model.weights.h5, result.json)")
+        spec = ArchSpec.from_yaml(spec_path)
+        result = json.loads((run / "result.json").read_text())
+        model = build_model(spec, result["num_classes"])
+        model.load_weights(str(weights))
+        names = result.get("classes") or [str(i) for i in range(result["num_classes"])]
+    elif arch is not None and checkpoint is not None:
+        spec = load_arch(arch)
+        model = build_model(spec, num_classes)
+        load_official_checkpoint(model, checkpoint)
+        names = _class_names(Path(classes) if classes else None, num_classes)
+    else:
+        raise DataError("predict: give --run (a training run folder) or --arch with --checkpoint")
+    clip = ClipConfig(frames=frames or spec.input.frames, resolution=resolution or spec.input.resolution,
+                      stride=stride or spec.input.frame_stride, fps=fps, flip=False)
+    return Classifier(model, names, clip)
+
+
+def video_files(path: str | Path) -> list[Path]:
+    """The video at `path`, or every video below the folder `path`, sorted."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError(f"{path}: no such video or folder")
+    videos = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
+    if not videos:
+        raise DataError(f"{path}: no videos ({', '.join(VIDEO_EXTENSIONS)}) below this folder")
+    return videos
