@@ -61,7 +61,7 @@ def main() -> None:
     print(f"{args.num_samples} trials ({args.space} space), {concurrent} at a time: search wall {wall:.1f} s, "
           f"trial time {trials:.1f} s (mean {trials / len(table):.1f} s, "
           f"min {table['wall_time_s'].min():.1f} s, max {table['wall_time_s'].max():.1f} s), "
-          f"orchestration overhead {100 * overhead:.1f}%")
+          f"orchestration overhead {100 * overhead:.1f}%; {3600 * args.num_samples / wall:.0f} trials per hour")
 
 
 if __name__ == "__main__":
