@@ -5,6 +5,8 @@
     python run_search.py search --num-samples 40 --gflops 0.01:0.05 --search-alg nsga2 [--address auto]
     python run_search.py search --resume --output runs/<stamp>
     python run_search.py export --run runs/<stamp> [--top 3]
+    python run_search.py scale --base a2 --rule compound --targets a0..a6 --output runs/family
+    python run_search.py fidelity --run runs/<stamp> [--sample 20 | --top 5] [--epochs 24 --clips 120 --seeds 2]
     python run_search.py train --arch a0|spec.yaml --data DIR|synthetic --output DIR [--resume]
     python run_search.py flops --arch a0 [--stream] [--frames 50 --resolution 172] [--per-block] [--json]
     python run_search.py data DIR [--split train|val|test] [--json]   # what a data folder holds
@@ -174,6 +176,109 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----- scale -----------------------------------------------------------------------------------
+def _scale_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", default="a2", help="preset or spec YAML to scale (the paper's base: a2)")
+    parser.add_argument("--rule", default="compound",
+                        help="compound[:depth,width,res,frames] | dwr[:exponents] | x3d:AXIS,... | fitted:DIR")
+    parser.add_argument("--targets", default="a0..a6", help="family members to emit, e.g. a0..a6 or a3,a6")
+    parser.add_argument("--inputs", default="official", choices=["official", "rule"],
+                        help="official: each member takes the published input shape; rule: the rule scales it")
+    parser.add_argument("--rounding", default="efficientnet", choices=["efficientnet", "nearest"],
+                        help="widths to multiples of 8: never >10%% down (EfficientNet), or nearest")
+    parser.add_argument("--output", required=True, help="folder for family.csv, family.png and specs/")
+
+
+def _scale(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from analysis.family import family_row, plot_family_cost
+    from scaling import emit_family, official_targets, parse_rule, parse_targets
+    from search_space import EnsembleSpec, load_arch
+
+    rule = parse_rule(args.rule)
+    base = load_arch(args.base)
+    output = Path(args.output)
+    (output / "specs").mkdir(parents=True, exist_ok=True)
+    members = emit_family(base, rule, official_targets(parse_targets(args.targets)), args.inputs, args.rounding)
+    rows = []
+    for target, scaled in members:
+        scaled.spec.to_yaml(output / "specs" / f"{target.name}.yaml")
+        rows.append({**family_row(target.name, scaled.spec), "target_gflops": target.gflops,
+                     "deviation": scaled.deviation, "phi": scaled.phi, "width_adjust": scaled.width_adjust})
+    emitted = {target.name: scaled.spec for target, scaled in members}
+    if {"a4", "a5"} <= set(emitted):  # A6 the official way too: the emitted A4 and A5, logits averaged
+        ensemble = EnsembleSpec("a6_ensemble", (emitted["a4"], emitted["a5"]))
+        ensemble.to_yaml(output / "specs" / "a6_ensemble.yaml")
+        rows.append(family_row("a6_ensemble", ensemble))
+    table = pd.DataFrame(rows)
+    table.to_csv(output / "family.csv", index=False)
+    plot_family_cost(table[table["member"] != "a6_ensemble"], f"{base.name} scaled, {rule.name}").savefig(
+        output / "family.png", dpi=120)
+    print(rule.describe())
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"specs in {output / 'specs'}/, table in {output / 'family.csv'}, plot in {output / 'family.png'}")
+    return 0
+
+
+# ----- fidelity --------------------------------------------------------------------------------
+def _fidelity_args(parser: argparse.ArgumentParser) -> None:
+    from search.fidelity import FidelityOptions
+
+    parser.add_argument("--run", dest="run_dir", required=True, help="a search run folder")
+    parser.add_argument("--output", help="where to write (default RUN/fidelity)")
+    parser.add_argument("--sample", type=int, default=_default(FidelityOptions, "sample"),
+                        help="architectures picked evenly across GFLOPs")
+    parser.add_argument("--top", type=int, help="the K best architectures of the run instead")
+    parser.add_argument("--seeds", type=int, default=_default(FidelityOptions, "seeds"),
+                        help="trainings per architecture for the proxy and for the reference")
+    parser.add_argument("--epochs", type=int, help="reference epochs (default 3x the proxy's)")
+    parser.add_argument("--frames", type=int, help="reference clip frames (default the run's)")
+    parser.add_argument("--resolution", type=int, help="reference clip resolution (default the run's)")
+    parser.add_argument("--clips", type=int, help="reference synthetic clips per class (default 2x)")
+    parser.add_argument("--reference-from", help="reuse the reference trainings of an earlier fidelity folder")
+    parser.add_argument("--cpus-per-trial", type=float, default=_default(FidelityOptions, "cpus"))
+    parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted measurement")
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    from search.fidelity import FidelityOptions, run_fidelity
+
+    options = FidelityOptions(run=args.run_dir, output=args.output, sample=args.sample, top=args.top,
+                              seeds=args.seeds, epochs=args.epochs, frames=args.frames, resolution=args.resolution,
+                              clips=args.clips, reference_from=args.reference_from, cpus=args.cpus_per_trial,
+                              address=args.address)
+    report = run_fidelity(options, resume=args.resume)
+    print(_fidelity_summary(report))
+    print(f"results in {options.folder}/: fidelity.csv, fidelity.json, fidelity.png, trainings.csv")
+    return 0
+
+
+def _fidelity_summary(report: dict) -> str:
+    def tau(key: str) -> str:
+        value = report.get(key)
+        if not value:
+            return "n/a"
+        interval = "" if value["low"] is None else f" [{value['low']:+.2f}, {value['high']:+.2f}]"
+        return f"{value['value']:+.2f}{interval}"
+
+    lines = [f"{report['architectures']} architectures, {report['trainings']} trainings; Kendall tau (90% interval):",
+             f"  proxy vs reference      {tau('proxy_vs_reference_kendall')}   (Spearman "
+             f"{tau('proxy_vs_reference_spearman')})",
+             f"  GFLOPs vs reference     {tau('gflops_vs_reference_kendall')}",
+             f"  params vs reference     {tau('params_vs_reference_kendall')}",
+             f"  run's own vs reference  {tau('run_vs_reference_kendall')}",
+             f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   (noise ceiling)",
+             f"  reference seed vs seed  {tau('reference_seed_vs_seed_kendall')}",
+             "  epoch vs last (proxy)   " + "  ".join(f"{e['epoch']}: {e['tau']['value']:+.2f}"
+                                                     for e in report["epoch_vs_last_kendall"]
+                                                     if e["tau"]["value"] is not None)]
+    return "\n".join(lines)
+
+
 # ----- train -----------------------------------------------------------------------------------
 def _train_args(parser: argparse.ArgumentParser) -> None:
     from proxies.recipe import Recipe
@@ -273,6 +378,12 @@ def _parser() -> argparse.ArgumentParser:
     flops.add_argument("--per-block", action="store_true", help="GFLOPs of the stem, each block and the head")
     flops.add_argument("--json", action="store_true", help="print one JSON object")
     flops.set_defaults(run=_flops, tensorflow=False)
+    scale = commands.add_parser("scale", help="emit the A0-A6 family from one base with a scaling rule")
+    _scale_args(scale)
+    scale.set_defaults(run=_scale, tensorflow=False)
+    fidelity = commands.add_parser("fidelity", help="does the proxy rank a run's architectures as longer training does?")
+    _fidelity_args(fidelity)
+    fidelity.set_defaults(run=_fidelity, tensorflow=True)
     train = commands.add_parser("train", help="full training of a spec with the paper's recipe (Ray Train)")
     _train_args(train)
     train.set_defaults(run=_train, tensorflow=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["plot_pareto"]
+__all__ = ["plot_pareto", "plot_fidelity"]
 
 
 def plot_pareto(table: pd.DataFrame, title: str = "") -> Figure:
@@ -29,5 +29,30 @@ def plot_pareto(table: pd.DataFrame, title: str = "") -> Figure:
     ax.set_title(title or f"{len(table)} trials, {len(done)} finished, {len(best)} on the front")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_fidelity(trainings: pd.DataFrame) -> Figure:
+    """Proxy rank vs reference rank of each architecture (1 = best), with each seed's rank as a bar."""
+    table = trainings[trainings["kind"].isin(["proxy", "reference"])]
+    wide = table.pivot_table(index="arch_id", columns=["kind", "seed"], values="top1")
+    ranks = {kind: wide[kind].rank(ascending=False) for kind in ("proxy", "reference")}  # per seed
+    means = {kind: ranks[kind].mean(axis=1) for kind in ("proxy", "reference")}
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
+    x, y = means["reference"], means["proxy"]
+    ax.errorbar(x, y, fmt="o", color="tab:blue", ecolor="0.6", capsize=2,
+                xerr=[x - ranks["reference"].min(axis=1), ranks["reference"].max(axis=1) - x],
+                yerr=[y - ranks["proxy"].min(axis=1), ranks["proxy"].max(axis=1) - y],
+                label="mean rank over seeds (bars: range of the seeds' ranks)")
+    limit = len(wide) + 1
+    ax.plot([0, limit], [0, limit], ":", color="0.5", label="perfect agreement")
+    ax.set_xlim(0, limit)
+    ax.set_ylim(0, limit)
+    ax.set_xlabel("reference rank (longer training, more data)")
+    ax.set_ylabel("proxy rank")
+    ax.set_title(f"proxy fidelity, {len(wide)} architectures")
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig

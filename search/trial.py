@@ -17,12 +17,13 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec, Budget, SearchSpace, arch_id
 from search_space.tf_runtime import load_tensorflow
 
-__all__ = ["TrialTask", "run_trial", "reward", "proxy_sources", "FAULT_ENV"]
+__all__ = ["TrialTask", "run_trial", "reward", "proxy_sources", "prepare_worker", "train_and_report", "FAULT_ENV"]
 
 FAULT_ENV = "MOVINET_FAIL_TRIALS_WITH"
 
@@ -95,27 +96,30 @@ def _limit_threads(cpus: float) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(max(1, int(cpus) // 2))
 
 
-def run_trial(params: dict, task: TrialTask) -> None:
-    """Trainable: `params` is one point of `task.space`."""
+def prepare_worker(cpus: float) -> None:
+    """TensorFlow loaded quietly, sized to the trial's CPUs, and cleared of a previous trial's model."""
     load_tensorflow()
     import keras
+
+    _limit_threads(cpus)
+    logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)  # one line per epoch checkpoint
+    keras.backend.clear_session()  # workers are reused across trials: drop the previous model
+
+
+def train_and_report(spec: ArchSpec, proxy: ProxyConfig, data: DataConfig, extra: Callable[[dict], dict]) -> None:
+    """Proxy-trains `spec`, reporting every epoch to Ray Tune with its checkpoint (a trial Ray
+    restarts resumes from it); `extra(metrics)` adds the caller's fields to every report."""
     import ray
     from ray import tune
 
     from proxies.proxy import checkpoint_epochs, train_proxy
 
-    _limit_threads(task.cpus)
-    logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)  # one line per epoch checkpoint
-    keras.backend.clear_session()  # workers are reused across trials: drop the previous model
-    _maybe_inject_fault(params)
-    spec = task.spec(params, tune.get_context().get_trial_id())
-    train, val = proxy_sources(spec, task.data)
+    train, val = proxy_sources(spec, data)
     static = {"arch_id": arch_id(spec), "node": ray.get_runtime_context().get_node_id()}
 
     def report(metrics: dict) -> None:
         folder = metrics.pop("checkpoint_dir")
-        tune.report({**metrics, **static, "reward": task.score(metrics["top1"], spec)},
-                    checkpoint=tune.Checkpoint.from_directory(folder))
+        tune.report({**metrics, **static, **extra(metrics)}, checkpoint=tune.Checkpoint.from_directory(folder))
         shutil.rmtree(folder, ignore_errors=True)  # Ray copied it to the run's storage
 
     resume_from = None
@@ -123,7 +127,17 @@ def run_trial(params: dict, task: TrialTask) -> None:
     if checkpoint is not None:
         folder = checkpoint.to_directory()
         resume_from = (folder, checkpoint_epochs(folder))
-    result = train_proxy(spec, task.proxy, train, val, report=report,
+    result = train_proxy(spec, proxy, train, val, report=report,
                          checkpoint_dir=lambda: tempfile.mkdtemp(prefix="trial_ckpt_"), resume_from=resume_from)
     if result.status != "ok":  # NaN / out of memory: the epochs reported so far end with this row
-        tune.report(asdict(result) | static | {"top1": 0.0, "reward": 0.0})
+        tune.report(asdict(result) | static | extra({"top1": 0.0}) | {"top1": 0.0})
+
+
+def run_trial(params: dict, task: TrialTask) -> None:
+    """Trainable: `params` is one point of `task.space`."""
+    from ray import tune
+
+    prepare_worker(task.cpus)
+    _maybe_inject_fault(params)
+    spec = task.spec(params, tune.get_context().get_trial_id())
+    train_and_report(spec, task.proxy, task.data, lambda metrics: {"reward": task.score(metrics["top1"], spec)})

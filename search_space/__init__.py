@@ -13,6 +13,7 @@ from typing import Any
 
 from .budget import Budget, check_budget_feasible
 from .cost import Cost, count_flops
+from .ensemble import EnsembleSpec
 from .errors import CheckpointMismatchError, SpecError, UserError
 from .model_options import ModelOptions
 from .presets import PRESET_NAMES, load_arch, preset, streaming_variant
@@ -26,6 +27,7 @@ __all__ = [
     "ArchSpec", "BlockSpec", "HeadSpec", "InputSpec", "LayerSpec", "StemSpec", "SpecError", "UserError",
     "preset", "load_arch", "streaming_variant", "PRESET_NAMES", "Cost", "count_flops", "Budget",
     "check_budget_feasible", "SearchSpace", "ModelOptions", "arch_id", "summary", "CheckpointMismatchError",
+    "EnsembleSpec",
     *_KERAS,
 ]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .ensemble import EnsembleSpec
 from .spec import ArchSpec
 from .walk import LayerGeometry, Size, strided_size, walk
 
@@ -131,9 +132,22 @@ class _Tally:
             self.norm_act(out_elements, g.out_channels, None)
 
 
-def count_flops(spec: ArchSpec, frames: int | None = None, resolution: int | None = None,
+def count_flops(spec: ArchSpec | EnsembleSpec, frames: int | None = None, resolution: int | None = None,
                 num_classes: int = 600) -> Cost:
-    """Cost of `spec` on one clip of `frames` x `resolution`^2 (defaults: the spec's input)."""
+    """Cost of `spec` on one clip of `frames` x `resolution`^2 (defaults: the spec's input).
+
+    An ensemble costs the sum of its members at their own input shapes (`frames` and
+    `resolution` then size the ensemble's clip only, which members resample).
+    """
+    if isinstance(spec, EnsembleSpec):
+        total = Cost()
+        for member in spec.members:
+            cost = count_flops(member, num_classes=num_classes)
+            total.macs += cost.macs
+            total.elementwise += cost.elementwise
+            total.params += cost.params
+            total.layers.update({f"{member.name}/{name}": value for name, value in cost.layers.items()})
+        return total
     geometry = walk(spec, frames, resolution, resolution)
     tally = _Tally(spec)
 

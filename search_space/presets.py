@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
+from .ensemble import A6, EnsembleSpec
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec
 
 __all__ = ["preset", "load_arch", "streaming_variant", "PRESET_NAMES", "STREAM_POSITIONAL_ENCODING"]
@@ -116,9 +119,22 @@ def preset(name: str, stream: bool = False) -> ArchSpec:
     return streaming_variant(base, key in STREAM_POSITIONAL_ENCODING) if stream else base
 
 
-def load_arch(arch: str, stream: bool = False) -> ArchSpec:
-    """A preset name (a0..a5, t0) or a spec YAML path, optionally as its streaming variant."""
+def load_arch(arch: str, stream: bool = False) -> ArchSpec | EnsembleSpec:
+    """A preset name (a0..a5, t0; a6 is the official A4 + A5 ensemble), or a spec or ensemble
+    (`members: [...]`) YAML path, optionally as its streaming variant."""
     if arch.endswith((".yaml", ".yml")) or Path(arch).is_file():
-        spec = ArchSpec.from_yaml(Path(arch))
-        return streaming_variant(spec) if stream else spec
-    return preset(arch, stream)
+        path = Path(arch)
+        data = yaml.safe_load(path.read_text()) if path.is_file() else None
+        spec = ArchSpec.from_yaml(path) if not (isinstance(data, dict) and "members" in data) else None
+        if spec is None:
+            try:
+                spec = EnsembleSpec.from_dict(data)
+            except SpecError as err:
+                raise SpecError(f"{path}: {err}") from None
+    else:
+        spec = A6() if arch.lower() == "a6" else preset(arch)
+    if isinstance(spec, EnsembleSpec):
+        if stream:
+            raise SpecError(f"{spec.name}: an ensemble has no streaming variant")
+        return spec
+    return streaming_variant(spec) if stream else spec

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import keras
 import tensorflow as tf
 
+from ..ensemble import EnsembleSpec
 from ..errors import SpecError
 from ..model_options import ModelOptions
 from ..spec import ArchSpec
@@ -114,14 +115,21 @@ class MoViNet(keras.Model):
                 "options": dataclasses.asdict(self.options), "name": self.name}
 
 
-def build_model(spec: ArchSpec, num_classes: int = 600, options: ModelOptions | None = None) -> MoViNet:
+def build_model(spec: ArchSpec | EnsembleSpec, num_classes: int = 600,
+                options: ModelOptions | None = None) -> MoViNet:
     """Builds (and creates the weights of) the model for `spec`.
 
     Args:
-      spec: the architecture.
+      spec: the architecture (an `EnsembleSpec` gives one model averaging its members).
       num_classes: classifier outputs.
       options: regularisation and batch-norm settings (default: the official training ones).
     """
+    if isinstance(spec, EnsembleSpec):
+        from .ensemble import Ensemble
+
+        model = Ensemble(spec, num_classes, options)
+        model(tf.zeros([1, 1, 8, 8, 3]))
+        return model
     if not isinstance(spec, ArchSpec):
         raise SpecError(f"build_model: expected an ArchSpec, got {type(spec).__name__}")
     model = MoViNet(spec, num_classes, options)

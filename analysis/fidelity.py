@@ -1,0 +1,127 @@
+"""Does a cheap proxy rank architectures as a longer training does? Rank statistics from records.
+
+Input: one row per training of an architecture (`arch_id`, `gflops`, `params`, `kind` =
+'proxy' or 'reference', `seed`, final `top1`, per-epoch `curve`). Output: the numbers NAS
+papers report for proxy fidelity (EcoNAS, NAS-Bench): Kendall tau-b and Spearman of the proxy
+ranking against the reference ranking, with bootstrap intervals (scipy); the same for ranking
+by GFLOPs or parameters alone, which a proxy must beat to be worth its cost; tau within GFLOPs
+bins (does the proxy rank architectures of similar cost?); top-k overlap; the noise ceiling
+(tau between two seeds of the proxy, and of the reference); and tau between an early epoch
+and the last, which is what ASHA's grace period should be chosen from.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["Correlation", "rank_correlation", "top_k_overlap", "per_architecture", "fidelity_report"]
+
+_STATISTICS: dict[str, Callable] = {
+    "kendall": lambda x, y: stats.kendalltau(x, y).statistic,  # tau-b: ties in either ranking count
+    "spearman": lambda x, y: stats.spearmanr(x, y).statistic,
+    "weighted": lambda x, y: stats.weightedtau(x, y).statistic,  # the top of the ranking weighs more
+}
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """A rank correlation and its bootstrap interval over architectures."""
+
+    method: str
+    value: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.value:+.2f} [{self.low:+.2f}, {self.high:+.2f}]"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def rank_correlation(x, y, method: str = "kendall", confidence: float = 0.9, resamples: int = 2000,
+                     seed: int = 0) -> Correlation:
+    """`method` ('kendall' tau-b, 'spearman', 'weighted' tau) of x against y, with a paired
+    percentile bootstrap interval over the items (scipy.stats.bootstrap)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    statistic = _STATISTICS[method]
+    value = float(statistic(x, y)) if len(x) > 2 else math.nan
+    low = high = math.nan
+    if len(x) >= 5 and np.ptp(x) > 0 and np.ptp(y) > 0:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)  # resamples of tied values
+            result = stats.bootstrap((x, y), statistic, paired=True, vectorized=False, n_resamples=resamples,
+                                     confidence_level=confidence, method="percentile", rng=np.random.default_rng(seed))
+        low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    return Correlation(method, value, low, high, len(x))
+
+
+def top_k_overlap(score, reference, k: int) -> float:
+    """Share of the reference's k best that are also among the score's k best."""
+    best = set(np.argsort(-np.asarray(score, float))[:k])
+    return len(best & set(np.argsort(-np.asarray(reference, float))[:k])) / k
+
+
+def per_architecture(trainings: pd.DataFrame) -> pd.DataFrame:
+    """One row per architecture: cost, each seed's top-1 per kind, and the mean per kind."""
+    wide = trainings.pivot_table(index="arch_id", columns=["kind", "seed"], values="top1", aggfunc="first")
+    wide.columns = [f"{kind}_seed{seed}" for kind, seed in wide.columns]
+    info = trainings.groupby("arch_id")[["gflops", "params"]].first()
+    table = info.join(wide)
+    for kind in ("proxy", "reference"):
+        columns = [c for c in table if c.startswith(f"{kind}_seed")]
+        table[f"{kind}_mean"] = table[columns].mean(axis=1) if columns else math.nan
+    return table.reset_index().sort_values("gflops").reset_index(drop=True)
+
+
+def _seed_pairs(table: pd.DataFrame, kind: str) -> tuple[pd.Series, pd.Series] | None:
+    columns = sorted(c for c in table if c.startswith(f"{kind}_seed"))
+    return (table[columns[0]], table[columns[1]]) if len(columns) >= 2 else None
+
+
+def _epoch_taus(trainings: pd.DataFrame) -> list[dict]:
+    """Kendall tau between the proxy ranking after each epoch (mean over seeds) and after the last."""
+    proxy = trainings[trainings["kind"] == "proxy"]
+    curves = proxy.groupby("arch_id")["curve"].apply(lambda c: np.nanmean(np.stack([np.asarray(v, float)
+                                                                                      for v in c]), axis=0))
+    if curves.empty:
+        return []
+    matrix = np.stack(curves.to_numpy())
+    return [{"epoch": e + 1, "tau": rank_correlation(matrix[:, e], matrix[:, -1]).to_dict()}
+            for e in range(matrix.shape[1])]
+
+
+def fidelity_report(trainings: pd.DataFrame, bins: int = 3) -> dict:
+    """All fidelity statistics of a table of trainings (see the module docstring)."""
+    table = per_architecture(trainings)
+    proxy, reference = table["proxy_mean"], table["reference_mean"]
+    n = len(table)
+    report: dict = {"architectures": n, "trainings": len(trainings)}
+    for method in ("kendall", "spearman", "weighted"):
+        report[f"proxy_vs_reference_{method}"] = rank_correlation(proxy, reference, method).to_dict()
+    for baseline in ("gflops", "params"):
+        report[f"{baseline}_vs_reference_kendall"] = rank_correlation(table[baseline], reference).to_dict()
+    if "run_seed0" in table:  # the search's own scores (early-stopped trials at their last epoch)
+        report["run_vs_reference_kendall"] = rank_correlation(table["run_seed0"], reference).to_dict()
+    groups = pd.qcut(table["gflops"].rank(method="first"), min(bins, max(1, n // 3)), labels=False)
+    report["within_gflops_bins_kendall"] = [
+        {"gflops_from": float(part["gflops"].min()), "gflops_to": float(part["gflops"].max()),
+         "tau": rank_correlation(part["proxy_mean"], part["reference_mean"]).to_dict()}
+        for _, part in table.groupby(groups)]
+    k = max(1, n // 4)
+    report["top_k_overlap"] = {"k": k, "proxy": top_k_overlap(proxy, reference, k),
+                               "gflops": top_k_overlap(table["gflops"], reference, k)}
+    for kind in ("proxy", "reference"):
+        pair = _seed_pairs(table, kind)
+        report[f"{kind}_seed_vs_seed_kendall"] = rank_correlation(*pair).to_dict() if pair else None
+    report["epoch_vs_last_kendall"] = _epoch_taus(trainings)
+    return report

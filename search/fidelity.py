@@ -1,0 +1,233 @@
+"""Proxy fidelity of a search run: its architectures trained again with more proxy seeds and at
+a reference fidelity (longer, more data, optionally bigger clips), as resumable Ray Tune trials.
+
+`run_fidelity(FidelityOptions(run=...))` picks architectures from the run's records (evenly
+across GFLOPs, or the K best), trains each `seeds` times with the run's proxy and `seeds` times
+at the reference fidelity, and writes under `<run>/fidelity/`: `trainings.csv` (one row per
+training with its per-epoch top-1 curve), `fidelity.csv` (one row per architecture),
+`fidelity.json` (`analysis.fidelity.fidelity_report`) and `fidelity.png`. A reference measured
+once can be reused for other proxy settings (`reference_from`), which is how a user checks a
+cheaper proxy on their own data without paying for the reference again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import load_run, spec_of
+from analysis.fidelity import fidelity_report, per_architecture
+from analysis.plots import plot_fidelity
+from proxies.config import DataConfig, ProxyConfig
+from search_space import ArchSpec, InputSpec, UserError, count_flops
+from search_space.config_io import OptionsError
+from search_space.errors import RunExistsError
+
+from .options import SearchOptions
+from .trial import prepare_worker, train_and_report
+
+__all__ = ["FidelityOptions", "run_fidelity", "select_architectures"]
+
+_EXPERIMENT = "fidelity"
+
+
+@dataclass(frozen=True)
+class FidelityOptions:
+    """Which architectures of `run`, and what the reference fidelity is.
+
+    Attributes:
+      sample: architectures picked evenly across GFLOPs (ignored with `top`).
+      top: the K best architectures by the run's top-1 instead.
+      seeds: trainings per architecture, each for the proxy and for the reference.
+      epochs, frames, resolution, clips: the reference's epochs (default 3x the proxy's), clip
+        frames and resolution (default the run's), synthetic clips per class (default 2x).
+      proxy, proxy_data: proxy settings and data to measure instead of the run's (same
+        architectures, same reference).
+      reference_from: an earlier fidelity folder whose reference trainings are reused.
+    """
+
+    run: str
+    output: str | None = None
+    sample: int = 20
+    top: int | None = None
+    seeds: int = 2
+    epochs: int | None = None
+    frames: int | None = None
+    resolution: int | None = None
+    clips: int | None = None
+    proxy: ProxyConfig | None = None
+    proxy_data: DataConfig | None = None
+    reference_from: str | None = None
+    cpus: float = 1.0
+    address: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.output) if self.output else Path(self.run) / "fidelity"
+
+
+def select_architectures(table: pd.DataFrame, sample: int = 20, top: int | None = None) -> pd.DataFrame:
+    """Distinct scored architectures of a run: the `top` best by top-1, or `sample` evenly spaced by GFLOPs."""
+    scored = table[table["status"].isin(["ok", "stopped_early"])].sort_values("top1", ascending=False)
+    scored = scored.drop_duplicates("arch_id")
+    if top:
+        return scored.head(top).reset_index(drop=True)
+    scored = scored.sort_values("gflops").reset_index(drop=True)
+    if len(scored) <= sample:
+        return scored
+    return scored.iloc[np.unique(np.linspace(0, len(scored) - 1, sample).round().astype(int))].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """The two fidelities every job trains at."""
+
+    proxy: ProxyConfig
+    data: DataConfig
+    reference: ProxyConfig
+    reference_data: DataConfig
+    frames: int | None
+    resolution: int | None
+    cpus: float
+
+    def job(self, spec: ArchSpec, kind: str) -> tuple[ArchSpec, ProxyConfig, DataConfig]:
+        if kind == "proxy":
+            return spec, self.proxy, self.data
+        shape = InputSpec(self.frames or spec.input.frames, self.resolution or spec.input.resolution,
+                          spec.input.frame_stride)
+        return spec.replace(input=shape), self.reference, self.reference_data
+
+
+def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
+    proxy = options.proxy or run.proxy
+    reference = dataclasses.replace(run.proxy, epochs=options.epochs or 3 * run.proxy.epochs)
+    data = run.data
+    if data.is_synthetic:
+        synthetic = data.synthetic
+        frames = max(synthetic.frames, ((options.frames or 0) - 1) * run.space.frame_stride + 1)
+        synthetic = dataclasses.replace(synthetic, clips_per_class=options.clips or 2 * synthetic.clips_per_class,
+                                        frames=frames, resolution=max(synthetic.resolution, options.resolution or 0))
+        data = dataclasses.replace(data, synthetic=synthetic)
+    return _Setup(proxy, options.proxy_data or run.data, reference, data, options.frames, options.resolution,
+                  options.cpus)
+
+
+def _fidelity_trial(config: dict, setup: _Setup) -> None:
+    """Trainable: one training of one architecture at one fidelity and seed."""
+    prepare_worker(setup.cpus)
+    job = config["job"]
+    spec, proxy, data = setup.job(ArchSpec.from_dict(json.loads(job["spec"])), job["kind"])
+    proxy = dataclasses.replace(proxy, seed=job["seed"])
+    train_and_report(spec, proxy, data, lambda metrics: {"kind": job["kind"], "seed": job["seed"]})
+
+
+def _jobs(architectures: pd.DataFrame, seeds: int, kinds: tuple[str, ...]) -> list[dict]:
+    return [{"arch_id": row.arch_id, "spec": row.spec, "kind": kind, "seed": seed}
+            for row in architectures.itertuples() for kind in kinds for seed in range(1, seeds + 1)]
+
+
+def _train(options: FidelityOptions, setup: _Setup, jobs: list[dict], resume: bool) -> list[dict]:
+    from ray import tune
+
+    from proxies.cluster import connect
+
+    storage = (options.folder / "ray").resolve()
+    trainable = tune.with_resources(tune.with_parameters(_fidelity_trial, setup=setup), {"cpu": options.cpus})
+    experiment = storage / _EXPERIMENT
+    connect(options.address)
+    if resume and tune.Tuner.can_restore(str(experiment)):
+        tuner = tune.Tuner.restore(str(experiment), trainable=trainable, resume_errored=True)
+    else:
+        if experiment.exists():
+            raise RunExistsError(f"{options.folder}: already holds a fidelity measurement; pass --resume")
+        tuner = tune.Tuner(trainable, param_space={"job": tune.grid_search(jobs)},
+                           tune_config=tune.TuneConfig(reuse_actors=True,
+                                                       trial_dirname_creator=lambda trial: trial.trial_id),
+                           run_config=tune.RunConfig(name=_EXPERIMENT, storage_path=str(storage), verbose=1,
+                                                     progress_reporter=tune.CLIReporter(
+                                                         parameter_columns={"job/arch_id": "arch", "job/kind": "kind",
+                                                                            "job/seed": "seed"},
+                                                         metric_columns=["epoch", "top1"], max_report_frequency=30),
+                                                     failure_config=tune.FailureConfig(max_failures=1),
+                                                     checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
+    rows = []
+    for result in tuner.fit():
+        job = result.config["job"]
+        history = result.metrics_dataframe
+        curve = history["top1"].tolist() if history is not None and "top1" in history else []
+        status = "error" if result.error is not None else (result.metrics or {}).get("status", "error")
+        rows.append({"arch_id": job["arch_id"], "kind": job["kind"], "seed": job["seed"], "status": status,
+                     "top1": curve[-1] if curve and status == "ok" else math.nan, "curve": json.dumps(curve)})
+    return rows
+
+
+def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
+    """Trains what is missing, writes the fidelity files and returns the report."""
+    run = SearchOptions.load(options.run)
+    table = load_run(options.run)
+    architectures = select_architectures(table, options.sample, options.top)
+    if len(architectures) < 3:
+        raise UserError(f"{options.run}: {len(architectures)} scored architectures; fidelity needs at least 3")
+    setup = _setup(options, run)
+    options.folder.mkdir(parents=True, exist_ok=True)
+    kinds = ("proxy",) if options.reference_from else ("proxy", "reference")
+    rows = _train(options, setup, _jobs(architectures, options.seeds, kinds), resume)
+    if options.reference_from:
+        rows += _reused_reference(Path(options.reference_from), set(architectures["arch_id"]))
+    trainings = _trainings(rows, architectures, run)
+    trainings.to_csv(options.folder / "trainings.csv", index=False)
+    return write_fidelity(options.folder, trainings)
+
+
+def _reused_reference(folder: Path, arch_ids: set[str]) -> list[dict]:
+    path = folder / "trainings.csv"
+    if not path.is_file():
+        raise OptionsError(f"{folder}: no trainings.csv to take the reference from")
+    earlier = pd.read_csv(path)
+    reference = earlier[(earlier["kind"] == "reference") & earlier["arch_id"].isin(arch_ids)]
+    if set(reference["arch_id"]) != arch_ids:
+        raise OptionsError(f"{folder}: its reference lacks {len(arch_ids - set(reference['arch_id']))} of these "
+                           f"architectures (measure it on the same run)")
+    return reference[["arch_id", "kind", "seed", "status", "top1", "curve"]].to_dict("records")
+
+
+def _trainings(rows: list[dict], architectures: pd.DataFrame, run: SearchOptions) -> pd.DataFrame:
+    """Trainings with each architecture's cost at the search shape, plus the run's own scores."""
+    frame = pd.DataFrame(rows)
+    classes = run.data.synthetic.num_classes if run.data.is_synthetic else 600
+    cost = {row.arch_id: count_flops(spec_of(row._asdict()), num_classes=classes)
+            for row in architectures.itertuples()}
+    own = pd.DataFrame({"arch_id": architectures["arch_id"], "kind": "run", "seed": 0, "status": architectures["status"],
+                        "top1": architectures["top1"], "curve": "[]"})
+    frame = pd.concat([frame, own], ignore_index=True)
+    frame["gflops"] = frame["arch_id"].map(lambda a: cost[a].gflops)
+    frame["params"] = frame["arch_id"].map(lambda a: cost[a].params)
+    return frame
+
+
+def write_fidelity(folder: Path, trainings: pd.DataFrame) -> dict:
+    """fidelity.csv, fidelity.json and fidelity.png from a trainings table."""
+    trainings = trainings.copy()
+    trainings["curve"] = [json.loads(c) if isinstance(c, str) else c for c in trainings["curve"]]
+    report = fidelity_report(trainings)
+    per_architecture(trainings).to_csv(folder / "fidelity.csv", index=False)
+    report = _finite(report)
+    (folder / "fidelity.json").write_text(json.dumps(report, indent=2))
+    plot_fidelity(trainings).savefig(folder / "fidelity.png", dpi=120)
+    return report
+
+
+def _finite(value):
+    """NaN (no interval for too few architectures) as null, so the JSON is standard."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value

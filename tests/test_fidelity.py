@@ -1,0 +1,112 @@
+"""Proxy fidelity: rank statistics on known rankings, and the fidelity command end to end."""
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.fidelity import fidelity_report, rank_correlation, top_k_overlap
+
+
+def test_rank_correlations_on_known_rankings():
+    x = [1, 2, 3, 4, 5, 6, 7, 8]
+    assert rank_correlation(x, x).value == pytest.approx(1.0)
+    assert rank_correlation(x, x[::-1]).value == pytest.approx(-1.0)
+    swapped = [1, 3, 2, 4, 5, 6, 8, 7]  # two adjacent swaps: 26 concordant, 2 discordant pairs of 28
+    tau = rank_correlation(x, swapped)
+    assert tau.value == pytest.approx(24 / 28) and tau.n == 8
+    assert -1 <= tau.low <= tau.value <= tau.high <= 1
+    assert rank_correlation(x, swapped) == tau  # the bootstrap is seeded
+    assert rank_correlation(x, swapped, "spearman").value == pytest.approx(1 - 6 * 4 / (8 * 63))
+    ties = [1, 1, 2, 3, 3, 4, 5, 6]
+    assert rank_correlation(ties, x).value == pytest.approx(stats.kendalltau(ties, x).statistic)  # tau-b
+    assert np.isnan(rank_correlation([1, 2], [2, 1]).value)  # too few items to rank
+    assert top_k_overlap([5, 4, 3, 2, 1], [5, 3, 4, 1, 2], k=2) == 0.5
+
+
+def test_interval_narrows_with_more_architectures():
+    rng = np.random.default_rng(0)
+    def width(n):
+        truth = rng.normal(size=n)
+        tau = rank_correlation(truth, truth + rng.normal(0, 0.5, n))
+        return tau.high - tau.low
+    assert width(60) < width(12)
+
+
+def _trainings(noise: float, n: int = 12, epochs: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    rows = []
+    for a in range(n):
+        quality = a / n
+        for kind, spread in (("proxy", noise), ("reference", 0.02)):
+            for seed in (1, 2):
+                curve = [quality * (e + 1) / epochs + rng.normal(0, spread) for e in range(epochs)]
+                rows.append({"arch_id": f"arch{a}", "gflops": rng.uniform(0.01, 0.1), "params": 1000 + a,
+                             "kind": kind, "seed": seed, "top1": curve[-1], "curve": curve})
+    return pd.DataFrame(rows)
+
+
+def test_fidelity_report_separates_a_good_proxy_from_noise():
+    good, noise = fidelity_report(_trainings(0.02)), fidelity_report(_trainings(1.0))
+    assert good["proxy_vs_reference_kendall"]["value"] > 0.8 > noise["proxy_vs_reference_kendall"]["value"]
+    assert good["proxy_seed_vs_seed_kendall"]["value"] > 0.8 > noise["proxy_seed_vs_seed_kendall"]["value"]
+    # parameters grow with quality by construction; GFLOPs are random
+    assert good["params_vs_reference_kendall"]["value"] > 0.9 and good["architectures"] == 12
+    assert abs(good["gflops_vs_reference_kendall"]["value"]) < 0.5
+    assert [e["epoch"] for e in good["epoch_vs_last_kendall"]] == [1, 2, 3, 4]
+    assert good["epoch_vs_last_kendall"][-1]["tau"]["value"] == pytest.approx(1.0)
+    assert sum(b["tau"]["n"] for b in good["within_gflops_bins_kendall"]) == 12
+    assert good["top_k_overlap"]["k"] == 3
+
+
+def _tiny_run(folder):
+    """A search run folder of 3 tiny architectures, written as the driver writes one."""
+    from analysis import write_results
+    from proxies.config import DataConfig, ProxyConfig
+    from proxies.synthetic import SyntheticConfig
+    from search import SearchOptions
+    from search.records import trial_record, write_run_tables
+    from search_space import SearchSpace
+
+    space = SearchSpace(stem_widths=(8,), block_widths=((8,), (16,), (16,), (16,), (24,)), depths=((1,),) * 5,
+                        expansion_ratios=(1.5, 2.0, 3.0), kernels=("1x3x3", "3x3x3"), head_widths=(32,),
+                        head_filters=32)
+    data = DataConfig(synthetic=SyntheticConfig(num_classes=3, clips_per_class=5, frames=8, resolution=32))
+    options = SearchOptions(output=str(folder), space=space, data=data, proxy=ProxyConfig(epochs=1, batch_size=4))
+    folder.mkdir(parents=True, exist_ok=True)
+    options.save(folder)
+    rng, records, choices = random.Random(3), [], []
+    for i in range(3):
+        params = space.sample(rng)
+        spec = space.to_spec(params, name=f"trial_t{i}")
+        records.append(trial_record(f"t{i}", spec, 3, {"status": "ok", "top1": 0.3 + 0.1 * i}))
+        choices.append({"trial_id": f"t{i}", **params})
+    write_results(folder, write_run_tables(folder, records, choices, space))
+
+
+def test_fidelity_command_on_three_tiny_architectures(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    _tiny_run(tmp_path / "run")
+    command = [sys.executable, str(REPO / "run_search.py"), "fidelity", "--run", str(tmp_path / "run"),
+               "--seeds", "2", "--epochs", "1", "--clips", "5"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "proxy vs reference" in done.stdout and "noise ceiling" in done.stdout
+    folder = tmp_path / "run" / "fidelity"
+    trainings = pd.read_csv(folder / "trainings.csv")
+    assert sorted(trainings.groupby("kind").size().items()) == [("proxy", 6), ("reference", 6), ("run", 3)]
+    assert trainings.loc[trainings["kind"] != "run", "top1"].between(0, 1).all()
+    assert all(len(json.loads(c)) == 1 for c in trainings.loc[trainings["kind"] == "proxy", "curve"])
+    report = json.loads((folder / "fidelity.json").read_text())
+    assert report["architectures"] == 3 and report["proxy_seed_vs_seed_kendall"]["n"] == 3
+    assert len(pd.read_csv(folder / "fidelity.csv")) == 3 and (folder / "fidelity.png").stat().st_size > 1000
+    again = subprocess.run(command, capture_output=True, text=True)  # an existing measurement is not redone
+    assert again.returncode == 2 and "--resume" in again.stderr
