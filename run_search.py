@@ -6,6 +6,10 @@
     python run_search.py search --resume --output runs/<stamp>
     python run_search.py export --run runs/<stamp> [--top 3]
     python run_search.py scale --base a2 --rule compound --targets a0..a6 --output runs/family
+    python run_search.py scale --fit --base a0 --output runs/fit        # coefficients by proxy training
+    python run_search.py family --targets a0..a5 --output runs/searched-family [--address auto]
+    python run_search.py train-family --family runs/family --data DIR --epochs 30 [--resume]
+    python run_search.py report --run runs/<a> [--run runs/<b> ...] [--output DIR] [--family runs/family]
     python run_search.py fidelity --run runs/<stamp> [--sample 20 | --top 5] [--epochs 24 --clips 120 --seeds 2]
     python run_search.py train --arch a0|spec.yaml --data DIR|synthetic --output DIR [--resume]
     python run_search.py flops --arch a0 [--stream] [--frames 50 --resolution 172] [--per-block] [--json]
@@ -127,6 +131,9 @@ def _search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default=_default(SearchOptions, "engine"), choices=ENGINES)
     parser.add_argument("--space", help="search space YAML (default: the paper's space at 8x32x32)")
     parser.add_argument("--seed-arch", help="preset or spec YAML to evaluate first (the space is widened to hold it)")
+    parser.add_argument("--target", help="search for a family member (a0..a6): the space scaled for its GFLOPs, "
+                                         "the budget checked at its published input")
+    parser.add_argument("--rule", default=_default(SearchOptions, "rule"), help="scaling rule for --target")
     parser.add_argument("--epochs", type=int, default=_default(ProxyConfig, "epochs"), help="proxy epochs per trial")
     parser.add_argument("--batch-size", type=int, default=_default(ProxyConfig, "batch_size"))
     parser.add_argument("--seed", type=int, default=_default(SearchOptions, "seed"), help="search algorithm seed")
@@ -140,6 +147,7 @@ def _search_options(args: argparse.Namespace, output: str):
     return SearchOptions(
         output=output, num_samples=args.num_samples, search_alg=args.search_alg, scheduler=args.scheduler,
         reward=args.reward, engine=args.engine, seed=args.seed, seed_arch=args.seed_arch, address=args.address,
+        target=args.target, rule=args.rule,
         space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=Budget.parse(args.gflops),
         proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size),
         data=_data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial))
@@ -161,7 +169,8 @@ def _search(args: argparse.Namespace) -> int:
                                                                 ("error", "failed"), ("nan", "diverged (NaN)"),
                                                                 ("oom", "out of memory")) if s in counts)
     print(f"{len(table)} trials: {states}; {int(table['pareto'].sum())} on the Pareto front. Results in "
-          f"{options.output}/: trials.csv, pareto.csv, pareto.png, configs/ (front specs), specs/ (all specs)")
+          f"{options.output}/: report.html, trials.csv, pareto.csv, pareto.png, configs/ (front specs), "
+          f"specs/ (all specs)")
     return 0
 
 
@@ -186,7 +195,50 @@ def _scale_args(parser: argparse.ArgumentParser) -> None:
                         help="official: each member takes the published input shape; rule: the rule scales it")
     parser.add_argument("--rounding", default="efficientnet", choices=["efficientnet", "nearest"],
                         help="widths to multiples of 8: never >10%% down (EfficientNet), or nearest")
+    parser.add_argument("--phis", help="emit the base scaled at these compound coefficients instead of targets, "
+                                       "e.g. -1,0,1,2 (members phi-1, phi0, ...)")
     parser.add_argument("--output", required=True, help="folder for family.csv, family.png and specs/")
+    fit = parser.add_argument_group("fitting the rule by proxy training (--fit, or --rule x3d without a path)")
+    fit.add_argument("--fit", action="store_true", help="random search of compound coefficients at phi = 1")
+    fit.add_argument("--candidates", type=int, default=_default(_fit_options(), "candidates"))
+    fit.add_argument("--steps", type=int, default=_default(_fit_options(), "steps"), help="X3D expansion steps")
+    fit.add_argument("--fit-frames", type=int, default=_default(_fit_options(), "frames"),
+                     help="the base's input while fitting")
+    fit.add_argument("--fit-resolution", type=int, default=_default(_fit_options(), "resolution"))
+    fit.add_argument("--epochs", type=int, default=_default(_proxy_config(), "epochs"), help="proxy epochs")
+    fit.add_argument("--batch-size", type=int, default=_default(_proxy_config(), "batch_size"))
+    fit.add_argument("--cpus-per-trial", type=float, default=1.0)
+    fit.add_argument("--address", help="existing Ray cluster (e.g. auto)")
+    fit.add_argument("--resume", action="store_true", help="continue an interrupted fit")
+    _data_args(parser)
+
+
+def _fit_options():
+    from search.scaling_fit import FitOptions
+
+    return FitOptions
+
+
+def _proxy_config():
+    from proxies.config import ProxyConfig
+
+    return ProxyConfig
+
+
+def _fitted_rule(args: argparse.Namespace, base) -> str:
+    """Runs the fit that `--fit` or a bare `--rule x3d` asks for; returns the rule to emit with."""
+    from search.scaling_fit import FitOptions, fit_compound, fit_x3d
+
+    from proxies.config import ProxyConfig
+
+    options = FitOptions(output=args.output, candidates=args.candidates, steps=args.steps, frames=args.fit_frames,
+                         resolution=args.fit_resolution, proxy=ProxyConfig(epochs=args.epochs,
+                                                                            batch_size=args.batch_size),
+                         data=_data_config(args), cpus=args.cpus_per_trial, address=args.address,
+                         resume=args.resume)
+    result = fit_x3d(base, options) if args.rule == "x3d" else fit_compound(base, options)
+    print(f"fitted: {result['chosen']} (candidates in {args.output}/fit.csv, fit.png)")
+    return f"fitted:{args.output}"
 
 
 def _scale(args: argparse.Namespace) -> int:
@@ -195,17 +247,30 @@ def _scale(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from analysis.family import family_row, plot_family_cost
-    from scaling import emit_family, official_targets, parse_rule, parse_targets
-    from search_space import EnsembleSpec, load_arch
+    from scaling import Target, emit_family, official_targets, parse_rule, parse_targets, scale
+    from scaling.scale import Scaled
+    from search_space import EnsembleSpec, count_flops, load_arch
 
-    rule = parse_rule(args.rule)
     base = load_arch(args.base)
     output = Path(args.output)
     (output / "specs").mkdir(parents=True, exist_ok=True)
-    members = emit_family(base, rule, official_targets(parse_targets(args.targets)), args.inputs, args.rounding)
+    if args.fit or args.rule == "x3d":
+        from search_space.tf_runtime import load_tensorflow
+
+        load_tensorflow()
+        args.rule = _fitted_rule(args, base)
+    rule = parse_rule(args.rule)
+    if args.phis:
+        members = []
+        for phi in (float(p) for p in args.phis.split(",")):
+            spec = scale(base, rule, phi)
+            gflops = count_flops(spec).gflops
+            members.append((Target(f"phi{phi:g}", gflops, spec.input), Scaled(spec, phi, 1.0, gflops, gflops)))
+    else:
+        members = emit_family(base, rule, official_targets(parse_targets(args.targets)), args.inputs, args.rounding)
     rows = []
     for target, scaled in members:
-        scaled.spec.to_yaml(output / "specs" / f"{target.name}.yaml")
+        scaled.spec.replace(name=target.name).to_yaml(output / "specs" / f"{target.name}.yaml")
         rows.append({**family_row(target.name, scaled.spec), "target_gflops": target.gflops,
                      "deviation": scaled.deviation, "phi": scaled.phi, "width_adjust": scaled.width_adjust})
     emitted = {target.name: scaled.spec for target, scaled in members}
@@ -220,6 +285,42 @@ def _scale(args: argparse.Namespace) -> int:
     print(rule.describe())
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"specs in {output / 'specs'}/, table in {output / 'family.csv'}, plot in {output / 'family.png'}")
+    return 0
+
+
+# ----- family ----------------------------------------------------------------------------------
+def _family(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scaling import parse_targets
+    from search.family import search_family
+
+    output = Path(args.output or f"runs/family-{time.strftime('%Y%m%d-%H%M%S')}")
+    table = search_family(_search_options(args, str(output)), parse_targets(args.targets), output, args.resume)
+    print(table[["member", "gflops", "budget_gflops", "params", "depths", "widths", "proxy_top1"]].to_string(
+        index=False))
+    print(f"the family's specs in {output / 'specs'}/, each search in {output / 'searches'}/")
+    return 0
+
+
+def _train_family(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from search.family import train_family
+
+    config = _train_config(args, spec={}, output="")
+    table = train_family(Path(args.family), config, args.address)
+    print(table[["member", "gflops", "params", "top1", "top5"]].to_string(index=False))
+    print(f"results in {args.family}/family_results.csv and family_accuracy.png; runs in {args.family}/trained/")
+    return 0
+
+
+# ----- report ----------------------------------------------------------------------------------
+def _report(args: argparse.Namespace) -> int:
+    from analysis import write_report
+
+    path = write_report(args.runs, args.output, args.family)
+    print(f"report: {path} (figures as PNG files beside it)")
     return 0
 
 
@@ -281,14 +382,12 @@ def _fidelity_summary(report: dict) -> str:
 
 # ----- train -----------------------------------------------------------------------------------
 def _train_args(parser: argparse.ArgumentParser) -> None:
-    from proxies.recipe import Recipe
+    """What `train` and `train-family` share: data, schedule, recipe, workers."""
     from proxies.config import TrainConfig
+    from proxies.recipe import Recipe
     from search_space import ModelOptions
 
-    parser.add_argument("--arch", required=True, help="preset (a0..a5, t0) or path to a spec YAML")
-    parser.add_argument("--stream", action="store_true", help="train the streaming variant (as 3d_2plus1d)")
     _data_args(parser)
-    parser.add_argument("--output", required=True, help="run folder (checkpoints, logs, weights, result.json)")
     parser.add_argument("--epochs", type=int, default=_default(TrainConfig, "epochs"))
     parser.add_argument("--batch-size", type=int, default=_default(TrainConfig, "batch_size"), help="per worker")
     parser.add_argument("--frames", type=int, help="clip frames (default: the spec's input)")
@@ -381,12 +480,28 @@ def _parser() -> argparse.ArgumentParser:
     scale = commands.add_parser("scale", help="emit the A0-A6 family from one base with a scaling rule")
     _scale_args(scale)
     scale.set_defaults(run=_scale, tensorflow=False)
+    report = commands.add_parser("report", help="self-contained HTML report of one or several search runs")
+    report.add_argument("--run", dest="runs", action="append", required=True, help="a search run folder (repeatable)")
+    report.add_argument("--output", help="folder for report.html and its PNGs (default: the first run's)")
+    report.add_argument("--family", help="a trained family folder (family_results.csv) to draw beside the published")
+    report.set_defaults(run=_report, tensorflow=False)
     fidelity = commands.add_parser("fidelity", help="does the proxy rank a run's architectures as longer training does?")
     _fidelity_args(fidelity)
     fidelity.set_defaults(run=_fidelity, tensorflow=True)
     train = commands.add_parser("train", help="full training of a spec with the paper's recipe (Ray Train)")
+    train.add_argument("--arch", required=True, help="preset (a0..a5, t0) or path to a spec YAML")
+    train.add_argument("--stream", action="store_true", help="train the streaming variant (as 3d_2plus1d)")
+    train.add_argument("--output", required=True, help="run folder (checkpoints, logs, weights, result.json)")
     _train_args(train)
     train.set_defaults(run=_train, tensorflow=True)
+    family = commands.add_parser("family", help="one scaled search per family member, the best of each as the family")
+    family.add_argument("--targets", default="a0..a5", help="members to search for, e.g. a0..a5 or a0,a3")
+    _search_args(family)
+    family.set_defaults(run=_family, tensorflow=True)
+    train_family = commands.add_parser("train-family", help="train every member of a family folder (Ray Train)")
+    train_family.add_argument("--family", required=True, help="a family folder (from `scale` or `family`)")
+    _train_args(train_family)
+    train_family.set_defaults(run=_train_family, tensorflow=True)
     data = commands.add_parser("data", help="inspect a data folder without training: layout, classes, clips")
     data.add_argument("folder", help="data folder (any layout), or a TFRecord glob with {split}")
     data.add_argument("--split", default="train", choices=["train", "val", "test"])

@@ -5,8 +5,9 @@ finished run can be analysed anywhere.
 """
 from .pareto import ACCURACY_VS_COST, pareto_front
 from .plots import plot_pareto
-from .records import RunNotFoundError, load_run, spec_of
+from .records import RunNotFoundError, load_run, load_runs, spec_of
+from .report import write_report
 from .results import export_configs, write_results
 
-__all__ = ["pareto_front", "ACCURACY_VS_COST", "plot_pareto", "load_run", "spec_of", "RunNotFoundError",
-           "export_configs", "write_results"]
+__all__ = ["pareto_front", "ACCURACY_VS_COST", "plot_pareto", "load_run", "load_runs", "spec_of",
+           "RunNotFoundError", "export_configs", "write_results", "write_report"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["plot_pareto", "plot_fidelity"]
+__all__ = ["plot_pareto", "plot_fidelity", "plot_candidates"]
 
 
 def plot_pareto(table: pd.DataFrame, title: str = "") -> Figure:
@@ -54,5 +54,22 @@ def plot_fidelity(trainings: pd.DataFrame) -> Figure:
     ax.set_ylabel("proxy rank")
     ax.set_title(f"proxy fidelity, {len(wide)} architectures")
     ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_candidates(table: pd.DataFrame, title: str) -> Figure:
+    """Top-1 of each trained candidate (scaling-rule fitting) against its GFLOPs, labelled."""
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    ax.scatter(table["gflops"], table["top1"], color="tab:blue")
+    best = table["top1"].idxmax() if table["top1"].notna().any() else None
+    for index, row in table.iterrows():
+        ax.annotate(row["key"], (row["gflops"], row["top1"]), fontsize=7, xytext=(3, 3), textcoords="offset points",
+                    color="tab:red" if index == best else "0.3")
+    ax.set_xlabel("GFLOPs per clip (candidate at its scaled input)")
+    ax.set_ylabel("proxy top-1")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
     fig.tight_layout()
     return fig

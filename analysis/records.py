@@ -8,7 +8,7 @@ import pandas as pd
 
 from search_space import ArchSpec, UserError
 
-__all__ = ["load_run", "spec_of", "RunNotFoundError"]
+__all__ = ["load_run", "load_runs", "spec_of", "run_options", "RunNotFoundError"]
 
 
 class RunNotFoundError(UserError):
@@ -27,3 +27,19 @@ def spec_of(record: pd.Series | dict, name: str | None = None) -> ArchSpec:
     """The architecture a record carries (its `spec` column), optionally renamed."""
     spec = ArchSpec.from_dict(json.loads(record["spec"]))
     return spec.replace(name=name) if name else spec
+
+
+def load_runs(*folders: str | Path) -> pd.DataFrame:
+    """The trial records of one or many runs, with a `run` column (the folder's name, or its
+    path where two folders share a name)."""
+    paths = [Path(f) for f in folders]
+    names = [p.name for p in paths]
+    labels = [p.name if names.count(p.name) == 1 else str(p) for p in paths]
+    return pd.concat([load_run(path).assign(run=label) for path, label in zip(paths, labels)], ignore_index=True)
+
+
+def run_options(folder: str | Path) -> dict:
+    """The run's stored options as plain data ({} if it has none): read as JSON, not parsed into
+    `search.SearchOptions`, so analysis needs nothing of the search driver."""
+    path = Path(folder) / "options.json"
+    return json.loads(path.read_text()) if path.is_file() else {}

@@ -26,10 +26,9 @@ from analysis.plots import plot_fidelity
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec, InputSpec, UserError, count_flops
 from search_space.config_io import OptionsError
-from search_space.errors import RunExistsError
 
+from .grid import GridJob, train_grid
 from .options import SearchOptions
-from .trial import prepare_worker, train_and_report
 
 __all__ = ["FidelityOptions", "run_fidelity", "select_architectures"]
 
@@ -93,7 +92,6 @@ class _Setup:
     reference_data: DataConfig
     frames: int | None
     resolution: int | None
-    cpus: float
 
     def job(self, spec: ArchSpec, kind: str) -> tuple[ArchSpec, ProxyConfig, DataConfig]:
         if kind == "proxy":
@@ -113,57 +111,17 @@ def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
         synthetic = dataclasses.replace(synthetic, clips_per_class=options.clips or 2 * synthetic.clips_per_class,
                                         frames=frames, resolution=max(synthetic.resolution, options.resolution or 0))
         data = dataclasses.replace(data, synthetic=synthetic)
-    return _Setup(proxy, options.proxy_data or run.data, reference, data, options.frames, options.resolution,
-                  options.cpus)
+    return _Setup(proxy, options.proxy_data or run.data, reference, data, options.frames, options.resolution)
 
 
-def _fidelity_trial(config: dict, setup: _Setup) -> None:
-    """Trainable: one training of one architecture at one fidelity and seed."""
-    prepare_worker(setup.cpus)
-    job = config["job"]
-    spec, proxy, data = setup.job(ArchSpec.from_dict(json.loads(job["spec"])), job["kind"])
-    proxy = dataclasses.replace(proxy, seed=job["seed"])
-    train_and_report(spec, proxy, data, lambda metrics: {"kind": job["kind"], "seed": job["seed"]})
-
-
-def _jobs(architectures: pd.DataFrame, seeds: int, kinds: tuple[str, ...]) -> list[dict]:
-    return [{"arch_id": row.arch_id, "spec": row.spec, "kind": kind, "seed": seed}
-            for row in architectures.itertuples() for kind in kinds for seed in range(1, seeds + 1)]
-
-
-def _train(options: FidelityOptions, setup: _Setup, jobs: list[dict], resume: bool) -> list[dict]:
-    from ray import tune
-
-    from proxies.cluster import connect
-
-    storage = (options.folder / "ray").resolve()
-    trainable = tune.with_resources(tune.with_parameters(_fidelity_trial, setup=setup), {"cpu": options.cpus})
-    experiment = storage / _EXPERIMENT
-    connect(options.address)
-    if resume and tune.Tuner.can_restore(str(experiment)):
-        tuner = tune.Tuner.restore(str(experiment), trainable=trainable, resume_errored=True)
-    else:
-        if experiment.exists():
-            raise RunExistsError(f"{options.folder}: already holds a fidelity measurement; pass --resume")
-        tuner = tune.Tuner(trainable, param_space={"job": tune.grid_search(jobs)},
-                           tune_config=tune.TuneConfig(reuse_actors=True,
-                                                       trial_dirname_creator=lambda trial: trial.trial_id),
-                           run_config=tune.RunConfig(name=_EXPERIMENT, storage_path=str(storage), verbose=1,
-                                                     progress_reporter=tune.CLIReporter(
-                                                         parameter_columns={"job/arch_id": "arch", "job/kind": "kind",
-                                                                            "job/seed": "seed"},
-                                                         metric_columns=["epoch", "top1"], max_report_frequency=30),
-                                                     failure_config=tune.FailureConfig(max_failures=1),
-                                                     checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
-    rows = []
-    for result in tuner.fit():
-        job = result.config["job"]
-        history = result.metrics_dataframe
-        curve = history["top1"].tolist() if history is not None and "top1" in history else []
-        status = "error" if result.error is not None else (result.metrics or {}).get("status", "error")
-        rows.append({"arch_id": job["arch_id"], "kind": job["kind"], "seed": job["seed"], "status": status,
-                     "top1": curve[-1] if curve and status == "ok" else math.nan, "curve": json.dumps(curve)})
-    return rows
+def _jobs(architectures: pd.DataFrame, setup: _Setup, seeds: int, kinds: tuple[str, ...]) -> list[GridJob]:
+    jobs = []
+    for row in architectures.itertuples():
+        for kind in kinds:
+            spec, proxy, data = setup.job(ArchSpec.from_dict(json.loads(row.spec)), kind)
+            jobs += [GridJob(f"{row.arch_id}-{kind}-{seed}", spec, dataclasses.replace(proxy, seed=seed), data,
+                             {"arch_id": row.arch_id, "kind": kind, "seed": seed}) for seed in range(1, seeds + 1)]
+    return jobs
 
 
 def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
@@ -176,7 +134,8 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
     setup = _setup(options, run)
     options.folder.mkdir(parents=True, exist_ok=True)
     kinds = ("proxy",) if options.reference_from else ("proxy", "reference")
-    rows = _train(options, setup, _jobs(architectures, options.seeds, kinds), resume)
+    rows = train_grid(_jobs(architectures, setup, options.seeds, kinds), options.folder, _EXPERIMENT, options.cpus,
+                      options.address, resume)
     if options.reference_from:
         rows += _reused_reference(Path(options.reference_from), set(architectures["arch_id"]))
     trainings = _trainings(rows, architectures, run)
@@ -198,7 +157,7 @@ def _reused_reference(folder: Path, arch_ids: set[str]) -> list[dict]:
 
 def _trainings(rows: list[dict], architectures: pd.DataFrame, run: SearchOptions) -> pd.DataFrame:
     """Trainings with each architecture's cost at the search shape, plus the run's own scores."""
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).drop(columns=["key"], errors="ignore")
     classes = run.data.synthetic.num_classes if run.data.is_synthetic else 600
     cost = {row.arch_id: count_flops(spec_of(row._asdict()), num_classes=classes)
             for row in architectures.itertuples()}

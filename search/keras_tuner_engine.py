@@ -8,6 +8,7 @@ is appended to `keras_tuner_trials.jsonl` at once, and KerasTuner's own state un
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from search_space import SearchSpace
@@ -51,9 +52,12 @@ def run_keras_tuner(options: SearchOptions, task: TrialTask, log: RejectionLog,
             if gflops not in task.budget:
                 log({**params, "gflops": gflops, "status": "rejected_budget"})
                 return {"reward": -1e9}
-            result = train_proxy(spec, task.proxy, *proxy_sources(spec, task.data))
-            metrics = result.to_dict() | {"reward": task.score(result.top1, spec)}
-            record = trial_record(trial.trial_id, spec, task.num_classes, metrics, node="local")
+            curve: list[float] = []
+            result = train_proxy(spec, task.proxy, *proxy_sources(spec, task.data),
+                                 report=lambda metrics: curve.append(metrics["top1"]))
+            metrics = result.to_dict() | {"reward": task.score(result.top1, spec), "timestamp": time.time()}
+            record = trial_record(trial.trial_id, spec, task.num_classes, metrics, node="local", budget=task.budget,
+                                  curve=curve)
             with records_path.open("a") as handle:
                 handle.write(json.dumps({"record": record, "choices": {"trial_id": trial.trial_id, **params}}) + "\n")
             return {"reward": metrics["reward"]}

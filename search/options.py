@@ -45,6 +45,8 @@ class SearchOptions:
       seed: the search algorithm's seed.
       seed_arch: a preset or spec YAML evaluated first; the space is widened to hold it.
       address: an existing Ray cluster (None: a private local instance).
+      target: a family member (a0..a6) to search for: the space scaled for its GFLOPs with
+        `rule` (`search.targets`), the budget a band around them at its published input shape.
     """
 
     output: str = ""
@@ -56,6 +58,8 @@ class SearchOptions:
     seed: int = 0
     seed_arch: str | None = None
     address: str | None = None
+    target: str | None = None
+    rule: str = "compound"
     space: SearchSpace = field(default_factory=SearchSpace)
     budget: Budget = field(default_factory=Budget)
     proxy: ProxyConfig = field(default_factory=ProxyConfig)
@@ -69,6 +73,8 @@ class SearchOptions:
                 raise OptionsError(f"{name}: {getattr(self, name)!r} is not one of {', '.join(allowed)}")
         if self.num_samples < 1:
             raise OptionsError(f"num_samples: must be at least 1, got {self.num_samples}")
+        if self.target and (self.budget.low or self.budget.high is not None):
+            raise OptionsError("target: a family member's search sets its own budget; drop --gflops")
 
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / OPTIONS_FILE

@@ -119,6 +119,9 @@ def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_par
         trial_id = Path(result.path).name
         error = str(result.error).strip().splitlines()[-1][:300] if result.error is not None else None
         spec = task.spec(result.config, trial_id)
-        records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error))
+        history = result.metrics_dataframe
+        curve = history["top1"].dropna().tolist() if history is not None and "top1" in history else []
+        records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error, budget=task.budget,
+                                    curve=curve))
         choices.append({"trial_id": trial_id, **result.config})
     return records, choices

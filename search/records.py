@@ -15,13 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from search_space import ArchSpec, SearchSpace
+from search_space import ArchSpec, Budget, SearchSpace
 from search_space.summary import SUMMARY_COLUMNS, spec_json, summary
 
 __all__ = ["trial_record", "trial_status", "write_run_tables", "RejectionLog", "METRIC_COLUMNS", "RECORD_COLUMNS"]
 
 METRIC_COLUMNS = ("top1", "top5", "loss", "train_clips_per_s", "wall_time_s", "epochs", "reward")
-RECORD_COLUMNS = ("trial_id", "status", *SUMMARY_COLUMNS, *METRIC_COLUMNS, "error", "node", "spec")
+RECORD_COLUMNS = ("trial_id", "status", *SUMMARY_COLUMNS, "budget_gflops", *METRIC_COLUMNS, "curve", "finished_at",
+                  "error", "node", "spec")
 
 
 def trial_status(metrics: dict[str, Any], error: str | None) -> str:
@@ -36,11 +37,19 @@ def trial_status(metrics: dict[str, Any], error: str | None) -> str:
 
 
 def trial_record(trial_id: str, spec: ArchSpec, num_classes: int, metrics: dict[str, Any],
-                 error: str | None = None, node: str | None = None) -> dict[str, Any]:
-    """The row of one trial: identity, summary, metrics (NaN where it never reported), status."""
+                 error: str | None = None, node: str | None = None, budget: Budget | None = None,
+                 curve: list[float] | None = None) -> dict[str, Any]:
+    """The row of one trial: identity, summary, metrics (NaN where it never reported), status.
+
+    `budget_gflops` is the cost at the budget's input shape (a family member's published
+    input in a `--target` search), `gflops` the cost at the trial's own (proxy) input; `curve`
+    the held-out top-1 after each epoch (JSON), `finished_at` the Unix time of its last report.
+    """
     row: dict[str, Any] = {"trial_id": trial_id, "status": trial_status(metrics, error)}
     row.update(summary(spec, num_classes))
+    row["budget_gflops"] = budget.gflops(spec, num_classes) if budget else row["gflops"]
     row.update({name: metrics.get(name, math.nan) for name in METRIC_COLUMNS})
+    row.update(curve=json.dumps([float(v) for v in (curve or [])]), finished_at=metrics.get("timestamp", math.nan))
     row.update(error=error or metrics.get("error") or "", node=node or metrics.get("node") or "",
                spec=spec_json(spec))
     return row

@@ -69,3 +69,36 @@ def random_spec(seed: int, causal: bool | None = None):
         activation=rnd.choice(["swish", "hard_swish", "relu"]),
         gating_activation=rnd.choice(["sigmoid", "hard_sigmoid"]), causal=causal,
         positional_encoding=causal and se_type != "none" and rnd.random() < 0.5, input=InputSpec(frames=16, resolution=64, frame_stride=2))
+
+
+def write_run(folder: Path, trials: int, seed: int = 3, search_alg: str = "random") -> None:
+    """A search run folder of `trials` tiny architectures with made-up scores, written as the
+    driver writes one (records, choices, space, options), without training anything."""
+    import json as _json
+
+    from analysis import write_results
+    from proxies.config import DataConfig, ProxyConfig
+    from proxies.synthetic import SyntheticConfig
+    from search import SearchOptions
+    from search.records import trial_record, write_run_tables
+    from search_space import SearchSpace
+
+    space = SearchSpace(stem_widths=(8,), block_widths=((8,), (16,), (16,), (16,), (24,)), depths=((1, 2),) * 5,
+                        expansion_ratios=(1.5, 2.0, 3.0), kernels=("1x3x3", "3x3x3", "3x1x1"), head_widths=(32,),
+                        head_filters=32)
+    data = DataConfig(synthetic=SyntheticConfig(num_classes=3, clips_per_class=5, frames=8, resolution=32))
+    options = SearchOptions(output=str(folder), space=space, data=data, proxy=ProxyConfig(epochs=1, batch_size=4),
+                            search_alg=search_alg)
+    folder.mkdir(parents=True, exist_ok=True)
+    options.save(folder)
+    rng, records, choices = random.Random(seed), [], []
+    for i in range(trials):
+        params = space.sample(rng)
+        spec = space.to_spec(params, name=f"trial_t{i}")
+        top1 = rng.uniform(0.3, 0.9)
+        status = "stopped_early" if i % 4 == 3 else "ok"
+        metrics = {"status": "running" if status == "stopped_early" else "ok", "top1": top1, "top5": 1.0,
+                   "timestamp": 1000.0 + i}
+        records.append(trial_record(f"t{seed}_{i}", spec, 3, metrics, curve=[top1 / 2, top1]))
+        choices.append({"trial_id": f"t{seed}_{i}", **params})
+    write_results(folder, write_run_tables(folder, records, choices, space))

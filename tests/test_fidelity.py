@@ -63,38 +63,13 @@ def test_fidelity_report_separates_a_good_proxy_from_noise():
     assert good["top_k_overlap"]["k"] == 3
 
 
-def _tiny_run(folder):
-    """A search run folder of 3 tiny architectures, written as the driver writes one."""
-    from analysis import write_results
-    from proxies.config import DataConfig, ProxyConfig
-    from proxies.synthetic import SyntheticConfig
-    from search import SearchOptions
-    from search.records import trial_record, write_run_tables
-    from search_space import SearchSpace
-
-    space = SearchSpace(stem_widths=(8,), block_widths=((8,), (16,), (16,), (16,), (24,)), depths=((1,),) * 5,
-                        expansion_ratios=(1.5, 2.0, 3.0), kernels=("1x3x3", "3x3x3"), head_widths=(32,),
-                        head_filters=32)
-    data = DataConfig(synthetic=SyntheticConfig(num_classes=3, clips_per_class=5, frames=8, resolution=32))
-    options = SearchOptions(output=str(folder), space=space, data=data, proxy=ProxyConfig(epochs=1, batch_size=4))
-    folder.mkdir(parents=True, exist_ok=True)
-    options.save(folder)
-    rng, records, choices = random.Random(3), [], []
-    for i in range(3):
-        params = space.sample(rng)
-        spec = space.to_spec(params, name=f"trial_t{i}")
-        records.append(trial_record(f"t{i}", spec, 3, {"status": "ok", "top1": 0.3 + 0.1 * i}))
-        choices.append({"trial_id": f"t{i}", **params})
-    write_results(folder, write_run_tables(folder, records, choices, space))
-
-
 def test_fidelity_command_on_three_tiny_architectures(tmp_path):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from conftest import REPO, write_run
 
-    _tiny_run(tmp_path / "run")
+    write_run(tmp_path / "run", trials=3)
     command = [sys.executable, str(REPO / "run_search.py"), "fidelity", "--run", str(tmp_path / "run"),
                "--seeds", "2", "--epochs", "1", "--clips", "5"]
     done = subprocess.run(command, capture_output=True, text=True)

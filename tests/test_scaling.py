@@ -165,3 +165,66 @@ def test_scale_command_writes_the_family(tmp_path):
     assert family["deviation"].dropna().abs().max() <= 0.03
     assert (tmp_path / "family.png").stat().st_size > 1000
     assert isinstance(load_arch(str(tmp_path / "specs" / "a6_ensemble.yaml")), EnsembleSpec)
+
+
+TINY_DATA = ["--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3", "--synthetic-clips", "5"]
+
+
+def _cli(*args):
+    run = subprocess.run([sys.executable, str(REPO / "run_search.py"), *args], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def test_fit_compound_coefficients_by_proxy_training(tmp_path):
+    import json
+
+    import pandas as pd
+
+    _cli("scale", "--fit", "--base", "t0", "--candidates", "3", "--fit-frames", "4", "--fit-resolution", "32",
+         "--targets", "a0", "--output", str(tmp_path), *TINY_DATA)
+    fit = pd.read_csv(tmp_path / "fit.csv")
+    assert sorted(fit["key"]) == ["base", "candidate0", "candidate1", "candidate2"]
+    assert fit["cost_product"].iloc[1:].between(1.8, 2.2).all() and fit["top1"].between(0, 1).all()
+    chosen = json.loads((tmp_path / "fitted.json").read_text())["chosen"]
+    best = fit[fit["key"] != "base"].sort_values("top1").iloc[-1]
+    assert chosen["name"] == best["key"] and chosen["depth"] == pytest.approx(best["depth"])
+    assert parse_rule(f"fitted:{tmp_path}").depth == pytest.approx(best["depth"])
+    assert abs(pd.read_csv(tmp_path / "family.csv")["deviation"].iloc[0]) <= 0.03  # a0 emitted with it
+    assert (tmp_path / "fit.png").stat().st_size > 1000
+
+
+def test_family_of_two_scaled_searches(tmp_path):
+    import pandas as pd
+
+    space = SearchSpace(depths=((1, 2),) * 5, kernels=("1x3x3", "3x3x3"))
+    space.to_yaml(tmp_path / "space.yaml")
+    run = _cli("family", "--targets", "a0,a1", "--num-samples", "1", "--scheduler", "none", "--space",
+               str(tmp_path / "space.yaml"), "--output", str(tmp_path / "family"), *TINY_DATA)
+    family = pd.read_csv(tmp_path / "family" / "family.csv")
+    assert family["member"].tolist() == ["a0", "a1"] and "the family's specs in" in run.stdout
+    for row in family.itertuples():  # the budget is each member's, at its published input shape
+        target = dict((t.name, t) for t in official_targets([row.member]))[row.member]
+        assert 0.9 * target.gflops <= row.budget_gflops <= 1.1 * target.gflops
+        searched = pd.read_csv(tmp_path / "family" / "searches" / row.member / "trials.csv")
+        assert (searched["frames"] == 8).all()  # trained at the proxy input
+        assert isinstance(load_arch(str(tmp_path / "family" / "specs" / f"{row.member}.yaml")), ArchSpec)
+
+
+def test_train_family_trains_every_member_and_resumes(tmp_path):
+    import pandas as pd
+
+    family = tmp_path / "family"
+    (family / "specs").mkdir(parents=True)
+    for name, phi in (("small", -1.0), ("large", 1.0)):
+        scale(_tiny(name, 4, 32), Compound(), phi).replace(name=name).to_yaml(family / "specs" / f"{name}.yaml")
+    EnsembleSpec("pair", (_tiny("a", 4, 32), _tiny("b", 4, 32))).to_yaml(family / "specs" / "pair.yaml")
+    _cli("train-family", "--family", str(family), "--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3",
+         "--synthetic-clips", "5", "--synthetic-frames", "8")
+    results = pd.read_csv(family / "family_results.csv")
+    assert results["member"].tolist() == ["small", "large"]  # by GFLOPs; the ensemble is not trained alone
+    assert results["top1"].between(0, 1).all() and (family / "family_accuracy.png").stat().st_size > 1000
+    before = (family / "trained" / "small" / "result.json").stat().st_mtime
+    _cli("train-family", "--family", str(family), "--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3",
+         "--synthetic-clips", "5", "--synthetic-frames", "8")
+    assert (family / "trained" / "small" / "result.json").stat().st_mtime == before  # finished members are kept

@@ -1,0 +1,76 @@
+"""Training a fixed list of (spec, proxy, data) jobs as one resumable Ray Tune grid.
+
+Fidelity measurements, coefficient fitting and X3D expansion all train known architectures
+rather than sample new ones; each job reports every epoch with its checkpoint (a job Ray
+restarts resumes from it), the grid's state lives in `folder/ray/`, and `resume=True`
+continues an interrupted grid, keeping every finished job.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from proxies.config import DataConfig, ProxyConfig
+from search_space import ArchSpec
+from search_space.errors import RunExistsError
+
+from .trial import prepare_worker, train_and_report
+
+__all__ = ["GridJob", "train_grid"]
+
+
+@dataclass(frozen=True)
+class GridJob:
+    """One training: `key` names it in the results, `info` is copied into every row."""
+
+    key: str
+    spec: ArchSpec
+    proxy: ProxyConfig
+    data: DataConfig
+    info: dict = field(default_factory=dict)
+
+
+def _grid_trial(config: dict, jobs: dict[str, GridJob], cpus: float) -> None:
+    job = jobs[config["key"]]
+    prepare_worker(cpus)
+    train_and_report(job.spec, job.proxy, job.data, lambda metrics: {"key": job.key})
+
+
+def train_grid(jobs: list[GridJob], folder: Path, name: str, cpus: float = 1.0, address: str | None = None,
+               resume: bool = False) -> list[dict]:
+    """Trains every job (or what an interrupted grid left); one row per job: key, info, status,
+    final top-1 and the per-epoch top-1 curve (JSON)."""
+    from ray import tune
+
+    from proxies.cluster import connect
+
+    storage = (folder / "ray").resolve()
+    experiment = storage / name
+    by_key = {job.key: job for job in jobs}
+    trainable = tune.with_resources(tune.with_parameters(_grid_trial, jobs=by_key, cpus=cpus), {"cpu": cpus})
+    connect(address)
+    if resume and tune.Tuner.can_restore(str(experiment)):
+        tuner = tune.Tuner.restore(str(experiment), trainable=trainable, resume_errored=True)
+    else:
+        if experiment.exists():
+            raise RunExistsError(f"{folder}: already holds this measurement ({name}); pass --resume to continue it")
+        reporter = tune.CLIReporter(parameter_columns={"key": "job"}, metric_columns=["epoch", "top1"],
+                                    max_report_frequency=30)
+        tuner = tune.Tuner(trainable, param_space={"key": tune.grid_search(list(by_key))},
+                           tune_config=tune.TuneConfig(reuse_actors=True,
+                                                       trial_dirname_creator=lambda trial: trial.trial_id),
+                           run_config=tune.RunConfig(name=name, storage_path=str(storage), verbose=1,
+                                                     progress_reporter=reporter,
+                                                     failure_config=tune.FailureConfig(max_failures=1),
+                                                     checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
+    rows = []
+    for result in tuner.fit():
+        job = by_key[result.config["key"]]
+        history = result.metrics_dataframe
+        curve = history["top1"].tolist() if history is not None and "top1" in history else []
+        status = "error" if result.error is not None else (result.metrics or {}).get("status", "error")
+        rows.append({"key": job.key, **job.info, "status": status,
+                     "top1": curve[-1] if curve and status == "ok" else math.nan, "curve": json.dumps(curve)})
+    return rows

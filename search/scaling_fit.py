@@ -1,0 +1,110 @@
+"""Scaling rules fitted by proxy training: compound coefficients by random search (the paper's
+way) and X3D's greedy one-axis-at-a-time expansion.
+
+Both train small: the base at the proxy input (8 x 32^2 by default) scaled by each candidate,
+on synthetic data generated at twice that resolution and frame count so that scaling
+resolution or frames shows real detail rather than upsampled pixels. Results go to the output
+folder: `fit.csv` (every candidate and its top-1), `fit.png`, and `fitted.json`, which
+`--rule fitted:DIR` reads.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.plots import plot_candidates
+from proxies.config import DataConfig, ProxyConfig
+from scaling import AXES, Greedy, Multipliers, apply_multipliers, scale
+from scaling.fit import sample_coefficients
+from search_space import ArchSpec, InputSpec, count_flops
+
+from .grid import GridJob, train_grid
+
+__all__ = ["FitOptions", "fit_compound", "fit_x3d"]
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """What the candidates train on: the base at `frames` x `resolution`, with `proxy` and `data`."""
+
+    output: str
+    candidates: int = 8
+    steps: int = 3
+    seed: int = 0
+    frames: int = 8
+    resolution: int = 32
+    frame_stride: int = 2
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    cpus: float = 1.0
+    address: str | None = None
+    resume: bool = False
+
+    def base(self, spec: ArchSpec) -> ArchSpec:
+        return spec.replace(input=InputSpec(self.frames, self.resolution, self.frame_stride))
+
+    def data_for(self, specs: list[ArchSpec]) -> DataConfig:
+        """Synthetic data big enough for every candidate's clip (and at least twice the base's)."""
+        if not self.data.is_synthetic:
+            return self.data
+        frames = max([2 * self.frames * self.frame_stride] + [s.input.frames * s.input.frame_stride for s in specs])
+        resolution = max([2 * self.resolution] + [s.input.resolution for s in specs])
+        return dataclasses.replace(self.data, synthetic=dataclasses.replace(self.data.synthetic, frames=frames,
+                                                                            resolution=resolution))
+
+
+def _train(options: FitOptions, name: str, candidates: list[tuple[str, ArchSpec, dict]]) -> pd.DataFrame:
+    data = options.data_for([spec for _, spec, _ in candidates])
+    jobs = [GridJob(key, spec, options.proxy, data, info | {"gflops": count_flops(spec).gflops})
+            for key, spec, info in candidates]
+    return pd.DataFrame(train_grid(jobs, Path(options.output), name, options.cpus, options.address, options.resume))
+
+
+def fit_compound(base: ArchSpec, options: FitOptions) -> dict:
+    """Random search over coefficient sets at phi = 1; the best top-1 wins. Returns fitted.json."""
+    start = options.base(base)
+    candidates = [("base", start, {"depth": 1.0, "width": 1.0, "resolution": 1.0, "frames": 1.0})]
+    for rule in sample_coefficients(options.candidates, options.seed):
+        coefficients = {axis: getattr(rule, axis) for axis in AXES}
+        candidates.append((rule.name, scale(start, rule, 1.0), coefficients))
+    table = _train(options, "fit", candidates)
+    table["cost_product"] = [Multipliers(**{a: row[a] for a in AXES}).cost for _, row in table.iterrows()]
+    scored = table[table["key"] != "base"].dropna(subset=["top1"])
+    chosen = scored.loc[scored["top1"].idxmax()]
+    result = {"chosen": {axis: float(chosen[axis]) for axis in AXES} | {"name": chosen["key"]},
+              "base_top1": float(table.loc[table["key"] == "base", "top1"].iloc[0]),
+              "candidates": table.drop(columns=["curve"]).to_dict("records")}
+    _write(Path(options.output), table, result, "compound coefficient candidates at phi = 1")
+    return result
+
+
+def fit_x3d(base: ArchSpec, options: FitOptions) -> dict:
+    """X3D: at each step expand each axis once (about 2x cost) from the current network, train
+    the four candidates and keep the best axis. Returns fitted.json with the path."""
+    current, path, tables = options.base(base), [], []
+    factors = dict(Greedy(()).factors)
+    for step in range(options.steps):
+        candidates = []
+        for axis in AXES:
+            spec = apply_multipliers(current, Multipliers(**{axis: factors[axis]}))
+            candidates.append((f"step{step}_{axis}", spec.replace(name=f"{base.name}_x3d_{'_'.join(path + [axis])}"),
+                               {"step": step, "axis": axis}))
+        table = _train(options, f"x3d_step{step}", candidates)
+        best = table.loc[table["top1"].idxmax()]
+        path.append(best["axis"])
+        current = dict((key, spec) for key, spec, _ in candidates)[best["key"]]
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    result = {"chosen": {"path": path}, "candidates": table.drop(columns=["curve"]).to_dict("records")}
+    _write(Path(options.output), table, result, "X3D expansion: each step's four candidates")
+    return result
+
+
+def _write(folder: Path, table: pd.DataFrame, result: dict, title: str) -> None:
+    table.to_csv(folder / "fit.csv", index=False)
+    (folder / "fitted.json").write_text(json.dumps(result, indent=2, default=float))
+    plot_candidates(table, title).savefig(folder / "fit.png", dpi=120)

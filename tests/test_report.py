@@ -1,0 +1,72 @@
+"""The report: hypervolume by hand, EDF, and the HTML page of one and of two runs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import write_report
+from analysis.hypervolume import Bounds, edf, hypervolume, hypervolume_curve
+from conftest import write_run
+
+
+def test_hypervolume_of_hand_computed_fronts():
+    bounds = Bounds({"gflops": (1e-2, 1.0)})
+    # top-1 0.8 at 0.1 GFLOPs -> (error 0.2, cost 0.5); top-1 0.6 at 10^-1.6 -> (0.4, 0.2):
+    # union of [0.2, 1] x [0.5, 1] and [0.4, 1] x [0.2, 1] = 0.4 + 0.48 - 0.3
+    front = pd.DataFrame({"top1": [0.8, 0.6], "gflops": [0.1, 10 ** -1.6]})
+    assert hypervolume(front, bounds) == pytest.approx(0.58)
+    assert hypervolume(front.iloc[:1], bounds) == pytest.approx(0.4)
+    assert hypervolume(pd.DataFrame({"top1": [0.5, np.nan], "gflops": [100.0, 0.1]}), bounds) == 0.0  # beyond bounds
+    three = pd.DataFrame({"top1": [0.8, 0.5], "gflops": [10 ** -1.0, 10 ** -1.6], "params": [10 ** 5, 10 ** 5]})
+    cube = Bounds({"gflops": (1e-2, 1.0), "params": (1e4, 1e6)})  # params at 0.5 for both
+    assert hypervolume(three, cube, {"top1": "max", "gflops": "min", "params": "min"}) == pytest.approx(
+        0.5 * (0.8 * 0.5 + 0.5 * 0.8 - 0.5 * 0.5))
+
+
+def test_hypervolume_never_falls_as_trials_complete_and_edf():
+    trials = pd.DataFrame({"top1": [0.3, 0.6, 0.5, 0.9], "gflops": [0.05, 0.2, 0.01, 0.5],
+                           "status": ["ok", "ok", "error", "ok"], "finished_at": [3.0, 1.0, 2.0, 4.0]})
+    curve = hypervolume_curve(trials)
+    assert len(curve) == 4 and (np.diff(curve.to_numpy()) >= 0).all() and curve.iloc[-1] > curve.iloc[0] > 0
+    x, y = edf([0.4, 0.1, np.nan, 0.3])
+    assert x.tolist() == [0.1, 0.3, 0.4] and y.tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_report_of_one_and_of_two_runs(tmp_path):
+    write_run(tmp_path / "random", trials=6, seed=1)
+    write_run(tmp_path / "nsga2", trials=5, seed=2, search_alg="nsga2")
+    one = write_report([tmp_path / "random"])
+    assert one == tmp_path / "random" / "report.html"
+    for name in ("accuracy_vs_gflops", "hypervolume", "learning_curves", "learned", "edf"):
+        assert (tmp_path / "random" / f"{name}.png").stat().st_size > 2000, name
+    both = write_report([tmp_path / "random", tmp_path / "nsga2"], tmp_path / "both")
+    page = both.read_text()
+    assert "http://" not in page and "https://" not in page and page.count("data:image/png;base64,") >= 5
+    summary = page[page.index("<table"):page.index("</table>")]  # one row per run: name, algorithm, trials
+    assert "<td>random</td>\n      <td>random</td>\n      <td>6</td>" in summary
+    assert "<td>nsga2</td>\n      <td>nsga2</td>\n      <td>5</td>" in summary
+    assert "spec " in page and "blocks:" in page  # the front's specs are in the page
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium(tmp_path):
+    """The page opens offline in a real browser: a screenshot of it is mostly not blank."""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    write_run(tmp_path / "run", trials=6)
+    page = write_report([tmp_path / "run"])
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,3000", f"--screenshot={shot}",
+                    page.as_uri()], check=True, capture_output=True, timeout=120)
+    from matplotlib.image import imread
+
+    pixels = imread(shot)
+    assert pixels.shape[:2] == (3000, 1200)
+    assert (pixels[..., :3] < 0.9).any(axis=2).mean() > 0.05  # figures drawn, not a blank page
