@@ -408,23 +408,27 @@ def _train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=_default(TrainConfig, "seed"))
 
 
-def _train(args: argparse.Namespace) -> int:
-    from proxies.recipe import Recipe
+def _train_config(args: argparse.Namespace, spec: dict, output: str):
     from proxies.config import TrainConfig
-    from proxies.train import train
-    from search_space import load_arch
+    from proxies.recipe import Recipe
 
-    spec = load_arch(args.arch, stream=args.stream)
     recipe = Recipe()
     recipe = dataclasses.replace(
         recipe, learning_rate=args.learning_rate, mixed_precision=args.mixed_precision,
         model=dataclasses.replace(recipe.model, dropout_rate=args.dropout, stochastic_depth_rate=args.stochastic_depth))
-    result = train(TrainConfig(
-        spec=spec.to_dict(), output=args.output, data=_data_config(args), recipe=recipe, epochs=args.epochs,
+    return TrainConfig(
+        spec=spec, output=output, data=_data_config(args), recipe=recipe, epochs=args.epochs,
         batch_size=args.batch_size, frames=args.frames, resolution=args.resolution, frame_stride=args.frame_stride,
         seed=args.seed, resume=args.resume, num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker,
-        gpus_per_worker=args.gpus_per_worker, address=args.address))
-    print(json.dumps(result))
+        gpus_per_worker=args.gpus_per_worker, address=args.address)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from proxies.train import train
+    from search_space import load_arch
+
+    spec = load_arch(args.arch, stream=args.stream)
+    print(json.dumps(train(_train_config(args, spec.to_dict(), args.output))))
     return 0
 
 

@@ -51,7 +51,7 @@ def scale(spec: ArchSpec, rule: Rule, phi: float, rounding: str = "efficientnet"
     if phi == 0 and pinned is None:
         return spec
     scaled = apply_multipliers(spec, rule.multipliers(phi), rounding, pinned)
-    return scaled.replace(name=f"{spec.name}_{rule.name}{phi:+.3g}")
+    return scaled.replace(name=f"{spec.name}_{rule.name}_phi{phi:.3g}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def scale_to(spec: ArchSpec, rule: Rule, gflops: float, frames: int | None = Non
         if pinned is not None:
             m = Multipliers(m.depth, m.width, 1.0, 1.0)
         scaled = apply_multipliers(spec, dataclasses.replace(m, width=m.width * adjust), rounding, pinned)
-        return scaled.replace(name=f"{spec.name}_{rule.name}{phi:+.3g}")
+        return scaled.replace(name=f"{spec.name}_{rule.name}_phi{phi:.3g}")
 
     low, high = _bracket(lambda phi: _cost(at(phi), num_classes), gflops)
     for _ in range(40):

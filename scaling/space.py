@@ -37,7 +37,7 @@ def scale_space(space: SearchSpace, rule: Rule, phi: float, rounding: str = "eff
     changes = dict(stem_widths=scale_widths(space.stem_widths, m.width, rounding),
                    block_widths=tuple(scale_widths(w, m.width, rounding) for w in space.block_widths),
                    head_widths=scale_widths(space.head_widths, m.width, rounding), depths=depths,
-                   name=f"{space.name}_{rule.name}{phi:+.3g}")
+                   name=f"{space.name}_{rule.name}_phi{phi:.3g}")
     if scale_input:
         changes.update(frames=tuple(sorted({max(1, round(f * m.frames)) for f in space.frames})),
                        resolutions=tuple(sorted({max(32, 4 * round(r * m.resolution / 4)) for r in space.resolutions})))

@@ -7,6 +7,7 @@ branches on preset names. A causal spec gives a model that also streams: call it
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Mapping
 
 import keras
@@ -32,7 +33,8 @@ class MoViNet(keras.Model):
 
     def __init__(self, spec: ArchSpec | Mapping[str, Any], num_classes: int = 600,
                  options: ModelOptions | Mapping[str, Any] | None = None, **kwargs):
-        super().__init__(name=kwargs.pop("name", None) or f"movinet_{getattr(spec, 'name', 'spec')}", **kwargs)
+        default = re.sub(r"[^A-Za-z0-9_.\-]", "_", f"movinet_{getattr(spec, 'name', 'spec')}")  # Keras' name rule
+        super().__init__(name=kwargs.pop("name", None) or default, **kwargs)
         spec = spec if isinstance(spec, ArchSpec) else ArchSpec.from_dict(spec)
         options = options if isinstance(options, ModelOptions) else ModelOptions(**(options or {}))
         self.spec = spec

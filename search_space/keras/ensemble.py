@@ -33,12 +33,11 @@ class Ensemble(keras.Model):
 
     def __init__(self, spec: EnsembleSpec | Mapping[str, Any], num_classes: int = 600,
                  options: ModelOptions | Mapping[str, Any] | None = None, **kwargs):
-        super().__init__(name=kwargs.pop("name", None) or f"ensemble_{getattr(spec, 'name', 'spec')}", **kwargs)
+        super().__init__(name=kwargs.pop("name", None) or "ensemble", **kwargs)
         spec = spec if isinstance(spec, EnsembleSpec) else EnsembleSpec.from_dict(spec)
         options = options if isinstance(options, ModelOptions) else ModelOptions(**(options or {}))
         self.spec, self.num_classes, self.options = spec, num_classes, options
-        self.members = [MoViNet(member, num_classes, options, name=f"member{i}_{member.name}")
-                        for i, member in enumerate(spec.members)]
+        self.members = [MoViNet(member, num_classes, options, name=f"member{i}") for i, member in enumerate(spec.members)]
 
     def call(self, inputs, training=None):
         logits = [member(resample_clip(inputs, member.spec.input.frames, member.spec.input.resolution),
