@@ -361,7 +361,7 @@ def _fidelity(args: argparse.Namespace) -> int:
 def _fidelity_summary(report: dict) -> str:
     def tau(key: str) -> str:
         value = report.get(key)
-        if not value:
+        if not value or value["value"] is None:
             return "n/a"
         interval = "" if value["low"] is None else f" [{value['low']:+.2f}, {value['high']:+.2f}]"
         return f"{value['value']:+.2f}{interval}"

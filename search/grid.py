@@ -16,6 +16,7 @@ from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec
 from search_space.errors import RunExistsError
 
+from .progress import quiet_tune
 from .trial import prepare_worker, train_and_report
 
 __all__ = ["GridJob", "train_grid"]
@@ -49,6 +50,7 @@ def train_grid(jobs: list[GridJob], folder: Path, name: str, cpus: float = 1.0, 
     storage = (folder / "ray").resolve()
     experiment = storage / name
     by_key = {job.key: job for job in jobs}
+    quiet_tune()
     trainable = tune.with_resources(tune.with_parameters(_grid_trial, jobs=by_key, cpus=cpus), {"cpu": cpus})
     connect(address)
     if resume and tune.Tuner.can_restore(str(experiment)):

@@ -7,7 +7,9 @@ state, the architecture's depths and GFLOPs, and its last epoch's metrics.
 """
 from __future__ import annotations
 
+import logging
 import math
+import os
 import time
 
 from ray.tune import ProgressReporter
@@ -16,7 +18,7 @@ from search_space import count_flops
 
 from .trial import TrialTask
 
-__all__ = ["ProgressTable"]
+__all__ = ["ProgressTable", "quiet_tune"]
 
 _HEADER = f"{'trial':<10}{'state':<15}{'depths':<16}{'GFLOPs':>8}{'epoch':>7}{'top-1':>8}{'clips/s':>9}"
 
@@ -73,3 +75,12 @@ class ProgressTable(ProgressReporter):
         if best is not None:
             line += f"; best top-1 {best.last_result['top1']:.3f} ({best.trial_id})"
         print("\n".join([line, _HEADER] + [self._row(t) for t in trials]) + "\n", flush=True)
+
+
+def quiet_tune() -> None:
+    """Tune's console as people need it: the classic output engine (which takes our tables),
+    without its warning that per-epoch trial checkpoints make it snapshot its state often (a
+    user cannot act on it) or its per-run INFO lines (the summary says the same)."""
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    logging.getLogger("ray.tune.tune").setLevel(logging.WARNING)

@@ -6,8 +6,6 @@ so a killed driver continues with `resume=True` and keeps every finished trial.
 """
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 
 from proxies.cluster import connect
@@ -15,7 +13,7 @@ from search_space import SearchSpace
 from search_space.errors import RunExistsError
 
 from .options import SearchOptions
-from .progress import ProgressTable
+from .progress import ProgressTable, quiet_tune
 from .records import RejectionLog, trial_record
 from .searcher import BudgetSearcher
 from .trial import TrialTask, run_trial
@@ -107,11 +105,7 @@ def _tuner(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_para
 def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None,
             resume: bool) -> tuple[list[dict], list[dict]]:
     """Runs (or resumes) the Ray Tune search; returns (trial records, sampled choices)."""
-    # The classic output engine takes our own progress table; Tune's warning that per-epoch trial
-    # checkpoints make it snapshot its state often says nothing a user can act on.
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    logging.getLogger("ray.tune.tune").setLevel(logging.WARNING)  # its per-run INFO lines repeat our summary
+    quiet_tune()
     connect(options.address)
     grid = _tuner(options, task, log, seed_params, resume).fit()
     records, choices = [], []

@@ -63,7 +63,7 @@ def test_fidelity_report_separates_a_good_proxy_from_noise():
     assert good["top_k_overlap"]["k"] == 3
 
 
-def test_fidelity_command_on_three_tiny_architectures(tmp_path):
+def _fidelity(tmp_path, seeds: int):
     import subprocess
     import sys
 
@@ -71,17 +71,29 @@ def test_fidelity_command_on_three_tiny_architectures(tmp_path):
 
     write_run(tmp_path / "run", trials=3)
     command = [sys.executable, str(REPO / "run_search.py"), "fidelity", "--run", str(tmp_path / "run"),
-               "--seeds", "2", "--epochs", "1", "--clips", "5"]
+               "--seeds", str(seeds), "--epochs", "1", "--clips", "5"]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "proxy vs reference" in done.stdout and "noise ceiling" in done.stdout
     folder = tmp_path / "run" / "fidelity"
     trainings = pd.read_csv(folder / "trainings.csv")
-    assert sorted(trainings.groupby("kind").size().items()) == [("proxy", 6), ("reference", 6), ("run", 3)]
+    assert sorted(trainings.groupby("kind").size().items()) == [("proxy", 3 * seeds), ("reference", 3 * seeds),
+                                                                ("run", 3)]
     assert trainings.loc[trainings["kind"] != "run", "top1"].between(0, 1).all()
     assert all(len(json.loads(c)) == 1 for c in trainings.loc[trainings["kind"] == "proxy", "curve"])
     report = json.loads((folder / "fidelity.json").read_text())
-    assert report["architectures"] == 3 and report["proxy_seed_vs_seed_kendall"]["n"] == 3
+    assert report["architectures"] == 3 and report["proxy_vs_reference_kendall"]["n"] == 3
     assert len(pd.read_csv(folder / "fidelity.csv")) == 3 and (folder / "fidelity.png").stat().st_size > 1000
     again = subprocess.run(command, capture_output=True, text=True)  # an existing measurement is not redone
     assert again.returncode == 2 and "--resume" in again.stderr
+    return report
+
+
+def test_fidelity_command_on_three_tiny_architectures(tmp_path):
+    _fidelity(tmp_path, seeds=1)
+
+
+@pytest.mark.slow
+def test_fidelity_command_with_two_seeds_measures_the_noise_ceiling(tmp_path):
+    report = _fidelity(tmp_path, seeds=2)
+    assert report["proxy_seed_vs_seed_kendall"]["n"] == report["reference_seed_vs_seed_kendall"]["n"] == 3

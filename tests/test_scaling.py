@@ -211,20 +211,30 @@ def test_family_of_two_scaled_searches(tmp_path):
         assert isinstance(load_arch(str(tmp_path / "family" / "specs" / f"{row.member}.yaml")), ArchSpec)
 
 
-def test_train_family_trains_every_member_and_resumes(tmp_path):
+def _train_family(tmp_path, members: dict[str, float]):
     import pandas as pd
 
     family = tmp_path / "family"
     (family / "specs").mkdir(parents=True)
-    for name, phi in (("small", -1.0), ("large", 1.0)):
+    for name, phi in members.items():
         scale(_tiny(name, 4, 32), Compound(), phi).replace(name=name).to_yaml(family / "specs" / f"{name}.yaml")
     EnsembleSpec("pair", (_tiny("a", 4, 32), _tiny("b", 4, 32))).to_yaml(family / "specs" / "pair.yaml")
-    _cli("train-family", "--family", str(family), "--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3",
-         "--synthetic-clips", "5", "--synthetic-frames", "8")
+    command = ["train-family", "--family", str(family), "--epochs", "1", "--batch-size", "4", "--synthetic-classes",
+               "3", "--synthetic-clips", "5", "--synthetic-frames", "8"]
+    _cli(*command)
     results = pd.read_csv(family / "family_results.csv")
-    assert results["member"].tolist() == ["small", "large"]  # by GFLOPs; the ensemble is not trained alone
+    assert results["member"].tolist() == list(members)  # by GFLOPs; the ensemble is not trained alone
     assert results["top1"].between(0, 1).all() and (family / "family_accuracy.png").stat().st_size > 1000
+    return family, command
+
+
+def test_train_family_trains_its_member(tmp_path):
+    _train_family(tmp_path, {"small": -1.0})
+
+
+@pytest.mark.slow
+def test_train_family_trains_every_member_and_resumes(tmp_path):
+    family, command = _train_family(tmp_path, {"small": -1.0, "large": 1.0})
     before = (family / "trained" / "small" / "result.json").stat().st_mtime
-    _cli("train-family", "--family", str(family), "--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3",
-         "--synthetic-clips", "5", "--synthetic-frames", "8")
+    _cli(*command)
     assert (family / "trained" / "small" / "result.json").stat().st_mtime == before  # finished members are kept
