@@ -227,9 +227,8 @@ def _proxy_config():
 
 def _fitted_rule(args: argparse.Namespace, base) -> str:
     """Runs the fit that `--fit` or a bare `--rule x3d` asks for; returns the rule to emit with."""
-    from search.scaling_fit import FitOptions, fit_compound, fit_x3d
-
     from proxies.config import ProxyConfig
+    from search.scaling_fit import FitOptions, fit_compound, fit_x3d
 
     options = FitOptions(output=args.output, candidates=args.candidates, steps=args.steps, frames=args.fit_frames,
                          resolution=args.fit_resolution, proxy=ProxyConfig(epochs=args.epochs,
@@ -489,7 +488,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--output", help="folder for report.html and its PNGs (default: the first run's)")
     report.add_argument("--family", help="a trained family folder (family_results.csv) to draw beside the published")
     report.set_defaults(run=_report, tensorflow=False)
-    fidelity = commands.add_parser("fidelity", help="does the proxy rank a run's architectures as longer training does?")
+    fidelity = commands.add_parser("fidelity", help="does the proxy rank a run's architectures as training does?")
     _fidelity_args(fidelity)
     fidelity.set_defaults(run=_fidelity, tensorflow=True)
     train = commands.add_parser("train", help="full training of a spec with the paper's recipe (Ray Train)")

@@ -82,7 +82,8 @@ def _front_table(table: pd.DataFrame) -> str:
                         for c in ["run", *_SUMMARY])
         spec = html.escape(spec_of(row).to_yaml())
         rows.append(f"<tr>{cells}</tr><tr><td colspan={len(_SUMMARY) + 1} style='text-align:left'>"
-                    f"<details><summary>spec {html.escape(row['arch_id'])}</summary><pre>{spec}</pre></details></td></tr>")
+                    f"<details><summary>spec {html.escape(row['arch_id'])}</summary><pre>{spec}</pre></details>"
+                    "</td></tr>")
     header = "".join(f"<th>{c}</th>" for c in ["run", *_SUMMARY])
     return f"<table><tr>{header}</tr>{''.join(rows)}</table>"
 

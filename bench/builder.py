@@ -98,7 +98,7 @@ def main() -> None:
     _usability(f"a0 clip {FRAMES}x{SIZE} model.logits()", helper, compiled[1], eager)
     helper = timed(lambda: stream_model.stream(frame, states)[0].numpy(), 4 * args.repeats, warmup=3)
     eager = timed(lambda: stream_model(inputs, training=False)[0].numpy(), 5)
-    _usability(f"a0 stream frame model.stream()", helper, frame_compiled, eager)
+    _usability("a0 stream frame model.stream()", helper, frame_compiled, eager)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ import tensorflow as tf
 from search_space import ArchSpec, count_flops
 
 from .compile import compiled_model, one_hot
-from .pipeline import ClipSource
 from .config import ProxyConfig
+from .pipeline import ClipSource
 
 __all__ = ["train_proxy", "TrialResult", "checkpoint_epochs"]
 

@@ -55,8 +55,9 @@ class Compound:
         return Multipliers(self.depth ** phi, self.width ** phi, self.resolution ** phi, self.frames ** phi)
 
     def describe(self) -> str:
+        cost = self.multipliers(1.0).cost
         return (f"{self.name}: depth {self.depth:g}, width {self.width:g}, resolution {self.resolution:g}, "
-                f"frames {self.frames:g} per step (cost x{Multipliers(self.depth, self.width, self.resolution, self.frames).cost:.2f})")
+                f"frames {self.frames:g} per step (cost x{cost:.2f})")
 
 
 @dataclass(frozen=True)

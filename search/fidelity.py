@@ -161,8 +161,8 @@ def _trainings(rows: list[dict], architectures: pd.DataFrame, run: SearchOptions
     classes = run.data.synthetic.num_classes if run.data.is_synthetic else 600
     cost = {row.arch_id: count_flops(spec_of(row._asdict()), num_classes=classes)
             for row in architectures.itertuples()}
-    own = pd.DataFrame({"arch_id": architectures["arch_id"], "kind": "run", "seed": 0, "status": architectures["status"],
-                        "top1": architectures["top1"], "curve": "[]"})
+    own = pd.DataFrame({"arch_id": architectures["arch_id"], "kind": "run", "seed": 0,
+                        "status": architectures["status"], "top1": architectures["top1"], "curve": "[]"})
     frame = pd.concat([frame, own], ignore_index=True)
     frame["gflops"] = frame["arch_id"].map(lambda a: cost[a].gflops)
     frame["params"] = frame["arch_id"].map(lambda a: cost[a].params)

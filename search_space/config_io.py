@@ -13,11 +13,14 @@ import dataclasses
 import functools
 import types
 import typing
+from pathlib import Path
 from typing import Any, Mapping
+
+import yaml
 
 from .errors import UserError
 
-__all__ = ["OptionsError", "to_plain", "from_plain"]
+__all__ = ["OptionsError", "to_plain", "from_plain", "dump_yaml"]
 
 
 class OptionsError(UserError):
@@ -33,6 +36,14 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: to_plain(v) for k, v in value.items()}
     return value
+
+
+def dump_yaml(data: Any, path: Any = None) -> str:
+    """Plain data as block-style YAML in field order, written to `path` if given; returns the text."""
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+    if path is not None:
+        Path(path).write_text(text)
+    return text
 
 
 @functools.cache

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
+from .config_io import dump_yaml
 from .errors import SpecError
 from .spec import ArchSpec, InputSpec
 
@@ -66,10 +65,7 @@ class EnsembleSpec:
                    input=InputSpec(**shape) if isinstance(shape, Mapping) else None)
 
     def to_yaml(self, path: str | Path | None = None) -> str:
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return dump_yaml(self.to_dict(), path)
 
 
 def A6() -> EnsembleSpec:  # noqa: N802 (the family member's name)

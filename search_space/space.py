@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .config_io import OptionsError, from_plain, to_plain
+from .config_io import OptionsError, dump_yaml, from_plain, to_plain
 from .errors import SpecError
 from .rounding import make_divisible
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec
@@ -171,10 +171,7 @@ class SearchSpace:
             raise OptionsError(f"{origin}: {err}" if origin else str(err)) from None
 
     def to_yaml(self, path: str | Path | None = None) -> str:
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return dump_yaml(self.to_dict(), path)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SearchSpace":

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from .config_io import dump_yaml
 from .errors import SpecError
 
 __all__ = [
@@ -122,10 +123,7 @@ class ArchSpec:
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         """Writes the spec to `path` (if given) and returns the YAML text."""
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return dump_yaml(self.to_dict(), path)
 
     @classmethod
     def from_yaml(cls, source: str | Path) -> "ArchSpec":

@@ -74,7 +74,6 @@ def random_spec(seed: int, causal: bool | None = None):
 def write_run(folder: Path, trials: int, seed: int = 3, search_alg: str = "random") -> None:
     """A search run folder of `trials` tiny architectures with made-up scores, written as the
     driver writes one (records, choices, space, options), without training anything."""
-    import json as _json
 
     from analysis import write_results
     from proxies.config import DataConfig, ProxyConfig

@@ -37,7 +37,8 @@ class Ensemble(keras.Model):
         spec = spec if isinstance(spec, EnsembleSpec) else EnsembleSpec.from_dict(spec)
         options = options if isinstance(options, ModelOptions) else ModelOptions(**(options or {}))
         self.spec, self.num_classes, self.options = spec, num_classes, options
-        self.members = [MoViNet(member, num_classes, options, name=f"member{i}") for i, member in enumerate(spec.members)]
+        self.members = [MoViNet(member, num_classes, options, name=f"member{i}")
+                        for i, member in enumerate(spec.members)]
 
     def call(self, inputs, training=None):
         logits = [member(resample_clip(inputs, member.spec.input.frames, member.spec.input.resolution),
