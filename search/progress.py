@@ -3,7 +3,8 @@
 Ray's stock reporter prints one column per sampled parameter, its own log paths and internal
 bracket statistics; this one prints, every `interval` seconds and at the end, one line of counts
 (running, done, stopped early, failed, best top-1, elapsed) and one row per trial: its id and
-state, the architecture's depths and GFLOPs, and its last epoch's metrics.
+state, the architecture's depths and GFLOPs (at the budget's input shape: a family member's
+published input in a `--target` search), and its last epoch's metrics.
 """
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ import os
 import time
 
 from ray.tune import ProgressReporter
-
-from search_space import count_flops
 
 from .trial import TrialTask
 
@@ -51,7 +50,7 @@ class ProgressTable(ProgressReporter):
     def _gflops_of(self, trial) -> float:
         if trial.trial_id not in self._gflops:
             spec = self.task.spec(trial.config, trial.trial_id)
-            self._gflops[trial.trial_id] = count_flops(spec, num_classes=self.task.num_classes).gflops
+            self._gflops[trial.trial_id] = self.task.budget.gflops(spec, self.task.num_classes)
         return self._gflops[trial.trial_id]
 
     def _row(self, trial) -> str:
