@@ -339,18 +339,44 @@ def _fidelity_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resolution", type=int, help="reference clip resolution (default the run's)")
     parser.add_argument("--clips", type=int, help="reference synthetic clips per class (default 2x)")
     parser.add_argument("--reference-from", help="reuse the reference trainings of an earlier fidelity folder")
+    parser.add_argument("--proxy-only", action="store_true",
+                        help="train only the proxy seeds (its noise ceiling needs no reference)")
+    proxy = parser.add_argument_group("a proxy to measure instead of the run's (same architectures, same reference)")
+    proxy.add_argument("--proxy-epochs", type=int)
+    proxy.add_argument("--proxy-batch-size", type=int)
+    proxy.add_argument("--proxy-lr", type=float, help="learning rate per 1024 clips")
+    proxy.add_argument("--proxy-clips", type=int, help="synthetic clips per class")
     parser.add_argument("--cpus-per-trial", type=float, default=_default(FidelityOptions, "cpus"))
     parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted measurement")
 
 
+def _measured_proxy(args: argparse.Namespace):
+    """The proxy (and data) the --proxy-* flags describe, on top of the run's; (None, None) without them."""
+    from search import SearchOptions
+
+    if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_lr, args.proxy_clips)):
+        return None, None
+    run = SearchOptions.load(args.run_dir)
+    recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
+    proxy = dataclasses.replace(run.proxy, epochs=args.proxy_epochs or run.proxy.epochs,
+                                batch_size=args.proxy_batch_size or run.proxy.batch_size, recipe=recipe)
+    data = run.data
+    if args.proxy_clips:
+        synthetic = dataclasses.replace(data.synthetic, clips_per_class=args.proxy_clips)
+        data = dataclasses.replace(data, synthetic=synthetic)
+    return proxy, data
+
+
 def _fidelity(args: argparse.Namespace) -> int:
     from search.fidelity import FidelityOptions, run_fidelity
 
+    proxy, proxy_data = _measured_proxy(args)
     options = FidelityOptions(run=args.run_dir, output=args.output, sample=args.sample, top=args.top,
                               seeds=args.seeds, epochs=args.epochs, frames=args.frames, resolution=args.resolution,
-                              clips=args.clips, reference_from=args.reference_from, cpus=args.cpus_per_trial,
-                              address=args.address)
+                              clips=args.clips, proxy=proxy, proxy_data=proxy_data,
+                              kinds=("proxy",) if args.proxy_only else ("proxy", "reference"),
+                              reference_from=args.reference_from, cpus=args.cpus_per_trial, address=args.address)
     report = run_fidelity(options, resume=args.resume)
     print(_fidelity_summary(report))
     print(f"results in {options.folder}/: fidelity.csv, fidelity.json, fidelity.png, trainings.csv")

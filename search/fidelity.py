@@ -5,13 +5,15 @@ a reference fidelity (longer, more data, optionally bigger clips), as resumable 
 across GFLOPs, or the K best), trains each `seeds` times with the run's proxy and `seeds` times
 at the reference fidelity, and writes under `<run>/fidelity/`: `trainings.csv` (one row per
 training with its per-epoch top-1 curve), `fidelity.csv` (one row per architecture),
-`fidelity.json` (`analysis.fidelity.fidelity_report`) and `fidelity.png`. A reference measured
-once can be reused for other proxy settings (`reference_from`), which is how a user checks a
-cheaper proxy on their own data without paying for the reference again.
+`fidelity.json` (`analysis.fidelity.fidelity_report`) and `fidelity.png`. Trainings are kept
+with the setting they were trained at, so a rerun trains only what is missing and a reference
+measured once serves every proxy setting tried after it (`proxy`, `reference_from`): how a user
+checks a cheaper proxy on their own data without paying for the reference again.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from analysis.fidelity import fidelity_report, per_architecture
 from analysis.plots import plot_fidelity
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec, InputSpec, UserError, count_flops
-from search_space.config_io import OptionsError
+from search_space.config_io import to_plain
 
 from .grid import GridJob, train_grid
 from .options import SearchOptions
@@ -33,6 +35,7 @@ from .options import SearchOptions
 __all__ = ["FidelityOptions", "run_fidelity", "select_architectures"]
 
 _EXPERIMENT = "fidelity"
+_COLUMNS = ["arch_id", "kind", "seed", "setting", "status", "top1", "curve"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class FidelityOptions:
         frames and resolution (default the run's), synthetic clips per class (default 2x).
       proxy, proxy_data: proxy settings and data to measure instead of the run's (same
         architectures, same reference).
+      kinds: what to train: 'proxy' and 'reference' (a proxy's seed-vs-seed noise ceiling
+        alone needs no reference).
       reference_from: an earlier fidelity folder whose reference trainings are reused.
     """
 
@@ -61,6 +66,7 @@ class FidelityOptions:
     clips: int | None = None
     proxy: ProxyConfig | None = None
     proxy_data: DataConfig | None = None
+    kinds: tuple[str, ...] = ("proxy", "reference")
     reference_from: str | None = None
     cpus: float = 1.0
     address: str | None = None
@@ -114,56 +120,77 @@ def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
     return _Setup(proxy, options.proxy_data or run.data, reference, data, options.frames, options.resolution)
 
 
-def _jobs(architectures: pd.DataFrame, setup: _Setup, seeds: int, kinds: tuple[str, ...]) -> list[GridJob]:
-    jobs = []
+def _setting(proxy: ProxyConfig, data: DataConfig, frames: int | None, resolution: int | None) -> str:
+    """8 hex digits naming a training setting: results of one setting are never mixed with another's."""
+    text = json.dumps(to_plain({"proxy": dataclasses.replace(proxy, seed=0), "data": data, "frames": frames,
+                                "resolution": resolution}), sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+def _settings(setup: _Setup) -> dict[str, str]:
+    return {"proxy": _setting(setup.proxy, setup.data, None, None),
+            "reference": _setting(setup.reference, setup.reference_data, setup.frames, setup.resolution)}
+
+
+def _jobs(architectures: pd.DataFrame, setup: _Setup, seeds: int, kinds: tuple[str, ...],
+          done: set[tuple]) -> list[GridJob]:
+    """The trainings not yet in `done` ((arch_id, kind, seed, setting) of finished ones)."""
+    settings, jobs = _settings(setup), []
     for row in architectures.itertuples():
         for kind in kinds:
             spec, proxy, data = setup.job(ArchSpec.from_dict(json.loads(row.spec)), kind)
             jobs += [GridJob(f"{row.arch_id}-{kind}-{seed}", spec, dataclasses.replace(proxy, seed=seed), data,
-                             {"arch_id": row.arch_id, "kind": kind, "seed": seed}) for seed in range(1, seeds + 1)]
+                             {"arch_id": row.arch_id, "kind": kind, "seed": seed, "setting": settings[kind]})
+                     for seed in range(1, seeds + 1) if (row.arch_id, kind, seed, settings[kind]) not in done]
     return jobs
 
 
+def _earlier(folder: Path) -> pd.DataFrame:
+    path = folder / "trainings.csv"
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=_COLUMNS)
+
+
 def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
-    """Trains what is missing, writes the fidelity files and returns the report."""
+    """Trains what is missing, writes the fidelity files and returns the report.
+
+    Finished trainings accumulate in `trainings.csv`, each with the setting it was trained at,
+    so a rerun trains only what is missing and another proxy setting reuses the reference.
+    """
     run = SearchOptions.load(options.run)
-    table = load_run(options.run)
-    architectures = select_architectures(table, options.sample, options.top)
+    architectures = select_architectures(load_run(options.run), options.sample, options.top)
     if len(architectures) < 3:
         raise UserError(f"{options.run}: {len(architectures)} scored architectures; fidelity needs at least 3")
     setup = _setup(options, run)
     options.folder.mkdir(parents=True, exist_ok=True)
-    kinds = ("proxy",) if options.reference_from else ("proxy", "reference")
-    rows = train_grid(_jobs(architectures, setup, options.seeds, kinds), options.folder, _EXPERIMENT, options.cpus,
-                      options.address, resume)
+    earlier = _earlier(options.folder)
     if options.reference_from:
-        rows += _reused_reference(Path(options.reference_from), set(architectures["arch_id"]))
-    trainings = _trainings(rows, architectures, run)
-    trainings.to_csv(options.folder / "trainings.csv", index=False)
-    return write_fidelity(options.folder, trainings)
+        reference = _earlier(Path(options.reference_from))
+        earlier = pd.concat([earlier, reference[reference["kind"] == "reference"]], ignore_index=True)
+    finished = earlier[earlier["status"] == "ok"]
+    done = set(zip(finished["arch_id"], finished["kind"], finished["seed"], finished["setting"]))
+    jobs = _jobs(architectures, setup, options.seeds, options.kinds, done)
+    rows = []
+    if jobs:
+        # The grid's name follows its jobs, so --resume finds an interrupted grid and a new one never collides.
+        digest = hashlib.sha1(" ".join(sorted(j.key + j.info["setting"] for j in jobs)).encode()).hexdigest()[:8]
+        rows = train_grid(jobs, options.folder, f"{_EXPERIMENT}-{digest}", options.cpus, options.address, resume)
+    trainings = pd.concat([earlier, pd.DataFrame(rows, columns=_COLUMNS)], ignore_index=True)
+    trainings = trainings.drop_duplicates(["arch_id", "kind", "seed", "setting"], keep="last")
+    trainings[_COLUMNS].to_csv(options.folder / "trainings.csv", index=False)
+    settings = _settings(setup)
+    current = trainings[trainings["arch_id"].isin(architectures["arch_id"])
+                        & (trainings["setting"] == trainings["kind"].map(settings))]
+    return write_fidelity(options.folder, _with_run_and_cost(current, architectures, run))
 
 
-def _reused_reference(folder: Path, arch_ids: set[str]) -> list[dict]:
-    path = folder / "trainings.csv"
-    if not path.is_file():
-        raise OptionsError(f"{folder}: no trainings.csv to take the reference from")
-    earlier = pd.read_csv(path)
-    reference = earlier[(earlier["kind"] == "reference") & earlier["arch_id"].isin(arch_ids)]
-    if set(reference["arch_id"]) != arch_ids:
-        raise OptionsError(f"{folder}: its reference lacks {len(arch_ids - set(reference['arch_id']))} of these "
-                           f"architectures (measure it on the same run)")
-    return reference[["arch_id", "kind", "seed", "status", "top1", "curve"]].to_dict("records")
-
-
-def _trainings(rows: list[dict], architectures: pd.DataFrame, run: SearchOptions) -> pd.DataFrame:
+def _with_run_and_cost(trainings: pd.DataFrame, architectures: pd.DataFrame, run: SearchOptions) -> pd.DataFrame:
     """Trainings with each architecture's cost at the search shape, plus the run's own scores."""
-    frame = pd.DataFrame(rows).drop(columns=["key"], errors="ignore")
     classes = run.data.synthetic.num_classes if run.data.is_synthetic else 600
     cost = {row.arch_id: count_flops(spec_of(row._asdict()), num_classes=classes)
             for row in architectures.itertuples()}
     own = pd.DataFrame({"arch_id": architectures["arch_id"], "kind": "run", "seed": 0,
                         "status": architectures["status"], "top1": architectures["top1"], "curve": "[]"})
-    frame = pd.concat([frame, own], ignore_index=True)
+    frame = pd.concat([trainings, own], ignore_index=True)
     frame["gflops"] = frame["arch_id"].map(lambda a: cost[a].gflops)
     frame["params"] = frame["arch_id"].map(lambda a: cost[a].params)
     return frame
