@@ -67,16 +67,14 @@ def _train(options: FitOptions, name: str, candidates: list[tuple[str, ArchSpec,
 def fit_compound(base: ArchSpec, options: FitOptions) -> dict:
     """Random search over coefficient sets at phi = 1; the best top-1 wins. Returns fitted.json."""
     start = options.base(base)
-    candidates = [("base", start, {"depth": 1.0, "width": 1.0, "resolution": 1.0, "frames": 1.0})]
+    candidates = []
     for rule in sample_coefficients(options.candidates, options.seed):
         coefficients = {axis: getattr(rule, axis) for axis in AXES}
         candidates.append((rule.name, scale(start, rule, 1.0), coefficients))
     table = _train(options, "fit", candidates)
     table["cost_product"] = [Multipliers(**{a: row[a] for a in AXES}).cost for _, row in table.iterrows()]
-    scored = table[table["key"] != "base"].dropna(subset=["top1"])
-    chosen = scored.loc[scored["top1"].idxmax()]
+    chosen = table.loc[table["top1"].idxmax()]
     result = {"chosen": {axis: float(chosen[axis]) for axis in AXES} | {"name": chosen["key"]},
-              "base_top1": float(table.loc[table["key"] == "base", "top1"].iloc[0]),
               "candidates": table.drop(columns=["curve"]).to_dict("records")}
     _write(Path(options.output), table, result, "compound coefficient candidates at phi = 1")
     return result

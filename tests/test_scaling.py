@@ -184,24 +184,34 @@ def test_fit_compound_coefficients_by_proxy_training(tmp_path):
     _cli("scale", "--fit", "--base", "t0", "--candidates", "3", "--fit-frames", "4", "--fit-resolution", "32",
          "--targets", "a0", "--output", str(tmp_path), *TINY_DATA)
     fit = pd.read_csv(tmp_path / "fit.csv")
-    assert sorted(fit["key"]) == ["base", "candidate0", "candidate1", "candidate2"]
-    assert fit["cost_product"].iloc[1:].between(1.8, 2.2).all() and fit["top1"].between(0, 1).all()
+    assert sorted(fit["key"]) == ["candidate0", "candidate1", "candidate2"]
+    assert fit["cost_product"].between(1.8, 2.2).all() and fit["top1"].between(0, 1).all()
     chosen = json.loads((tmp_path / "fitted.json").read_text())["chosen"]
     best = fit.set_index("key").loc[chosen["name"]]
-    assert best["top1"] == fit[fit["key"] != "base"]["top1"].max() and chosen["depth"] == pytest.approx(best["depth"])
+    assert best["top1"] == fit["top1"].max() and chosen["depth"] == pytest.approx(best["depth"])
     assert parse_rule(f"fitted:{tmp_path}").depth == pytest.approx(best["depth"])
     assert abs(pd.read_csv(tmp_path / "family.csv")["deviation"].iloc[0]) <= 0.03  # a0 emitted with it
     assert (tmp_path / "fit.png").stat().st_size > 1000
 
 
-def test_family_of_two_scaled_searches(tmp_path):
+def test_family_of_two_scaled_searches_on_a_two_node_cluster(tmp_path):
+    # Two searches run as concurrent Ray tasks on a 2-node cluster, their trials on both nodes.
     import pandas as pd
+    from ray.cluster_utils import Cluster
 
     space = SearchSpace(depths=((1, 2),) * 5, kernels=("1x3x3", "3x3x3"))
     space.to_yaml(tmp_path / "space.yaml")
-    run = _cli("family", "--targets", "a0,a1", "--num-samples", "1", "--scheduler", "none", "--space",
-               str(tmp_path / "space.yaml"), "--output", str(tmp_path / "family"), *TINY_DATA)
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    cluster.add_node(num_cpus=1)
+    try:
+        run = _cli("family", "--targets", "a0,a1", "--num-samples", "1", "--scheduler", "none", "--space",
+                   str(tmp_path / "space.yaml"), "--output", str(tmp_path / "family"), "--address", cluster.address,
+                   *TINY_DATA)
+    finally:
+        cluster.shutdown()
     family = pd.read_csv(tmp_path / "family" / "family.csv")
+    nodes = {pd.read_csv(tmp_path / "family" / "searches" / m / "trials.csv")["node"].iloc[0] for m in ("a0", "a1")}
+    assert len(nodes) == 2
     assert family["member"].tolist() == ["a0", "a1"] and "the family's specs in" in run.stdout
     for row in family.itertuples():  # the budget is each member's, at its published input shape
         target = dict((t.name, t) for t in official_targets([row.member]))[row.member]
@@ -238,3 +248,18 @@ def test_train_family_trains_every_member_and_resumes(tmp_path):
     before = (family / "trained" / "small" / "result.json").stat().st_mtime
     _cli(*command)
     assert (family / "trained" / "small" / "result.json").stat().st_mtime == before  # finished members are kept
+
+
+@pytest.mark.slow
+def test_x3d_expands_one_axis_per_step_by_proxy_training(tmp_path):
+    import json
+
+    import pandas as pd
+
+    _cli("scale", "--rule", "x3d", "--steps", "1", "--base", "t0", "--fit-frames", "4", "--fit-resolution", "32",
+         "--targets", "a0", "--output", str(tmp_path), *TINY_DATA)
+    fit = pd.read_csv(tmp_path / "fit.csv")
+    assert sorted(fit["axis"]) == sorted(["depth", "width", "resolution", "frames"])
+    path = json.loads((tmp_path / "fitted.json").read_text())["chosen"]["path"]
+    assert path == [fit.loc[fit["top1"].idxmax(), "axis"]]
+    assert parse_rule(f"fitted:{tmp_path}") == Greedy(tuple(path))

@@ -165,6 +165,7 @@ def test_killed_driver_resumes_without_losing_trials(tmp_path):
     assert len(table) == 3 and (table["status"] == "ok").sum() == 3 >= done_before
 
 
+@pytest.mark.slow  # CI runs the family searches on a 2-node cluster instead (tests/test_scaling.py)
 def test_search_on_a_two_node_cluster(tmp_path):
     from ray.cluster_utils import Cluster
 
