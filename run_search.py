@@ -346,6 +346,7 @@ def _fidelity_args(parser: argparse.ArgumentParser) -> None:
     proxy.add_argument("--proxy-batch-size", type=int)
     proxy.add_argument("--proxy-lr", type=float, help="learning rate per 1024 clips")
     proxy.add_argument("--proxy-clips", type=int, help="synthetic clips per class")
+    proxy.add_argument("--proxy-difficulty", type=float, help="synthetic data difficulty in [0, 1]")
     parser.add_argument("--cpus-per-trial", type=float, default=_default(FidelityOptions, "cpus"))
     parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted measurement")
@@ -355,17 +356,18 @@ def _measured_proxy(args: argparse.Namespace):
     """The proxy (and data) the --proxy-* flags describe, on top of the run's; (None, None) without them."""
     from search import SearchOptions
 
-    if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_lr, args.proxy_clips)):
+    if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_lr, args.proxy_clips,
+                                       args.proxy_difficulty)):
         return None, None
     run = SearchOptions.load(args.run_dir)
     recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
     proxy = dataclasses.replace(run.proxy, epochs=args.proxy_epochs or run.proxy.epochs,
                                 batch_size=args.proxy_batch_size or run.proxy.batch_size, recipe=recipe)
-    data = run.data
-    if args.proxy_clips:
-        synthetic = dataclasses.replace(data.synthetic, clips_per_class=args.proxy_clips)
-        data = dataclasses.replace(data, synthetic=synthetic)
-    return proxy, data
+    synthetic = run.data.synthetic
+    synthetic = dataclasses.replace(synthetic, clips_per_class=args.proxy_clips or synthetic.clips_per_class,
+                                    difficulty=synthetic.difficulty if args.proxy_difficulty is None
+                                    else args.proxy_difficulty)
+    return proxy, dataclasses.replace(run.data, synthetic=synthetic)
 
 
 def _fidelity(args: argparse.Namespace) -> int:

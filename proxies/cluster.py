@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 __all__ = ["connect"]
@@ -21,8 +22,18 @@ def connect(address: str | None) -> None:
         return
     # A private instance gets Ray's default token authentication; its notice saying so is noise.
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
-    runtime_env = None
+    runtime_env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
+                   "worker_process_setup_hook": _quiet_ray_train}
     if address:
         root = Path(__file__).resolve().parents[1]
-        runtime_env = {"working_dir": str(root), "excludes": ["runs/", ".git/", "tests/", "bench/"]}
+        runtime_env.update(working_dir=str(root), excludes=["runs/", ".git/", "tests/", "bench/"])
     ray.init(address=address or "local", include_dashboard=False, runtime_env=runtime_env)
+
+
+def _quiet_ray_train() -> None:
+    """Runs in every Ray worker process. Without the dashboard (not started: it is slow to start
+    and unused here) Ray Train's placement-group cleaner cannot query actor states and warns
+    about it every few seconds for as long as a training runs; the cleanup it guards still
+    happens when the driver's Ray instance shuts down."""
+    logging.getLogger("ray.train.v2._internal.execution.controller.placement_group_cleaner").setLevel(
+        logging.ERROR)

@@ -18,6 +18,13 @@ REFERENCE = SHARED / "reference"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long end-to-end tests (CI runs their short versions)")
+    config.addinivalue_line("markers", "e2e: end-to-end tests (Ray, subprocesses); collected first")
+
+
+def pytest_collection_modifyitems(config, items):
+    """End-to-end tests first: with two xdist workers the long ones then overlap from the start
+    instead of one of them running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 
 
 @pytest.fixture(scope="session")

@@ -70,7 +70,7 @@ def _fidelity(tmp_path, seeds: int):
 
     write_run(tmp_path / "run", trials=3)
     command = [sys.executable, str(REPO / "run_search.py"), "fidelity", "--run", str(tmp_path / "run"),
-               "--seeds", str(seeds), "--epochs", "1", "--clips", "5"]
+               "--seeds", str(seeds), "--epochs", "1", "--clips", "6"]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "proxy vs reference" in done.stdout and "noise ceiling" in done.stdout
@@ -90,6 +90,7 @@ def _fidelity(tmp_path, seeds: int):
     return report
 
 
+@pytest.mark.e2e
 def test_fidelity_command_on_three_tiny_architectures(tmp_path):
     _fidelity(tmp_path, seeds=1)
 

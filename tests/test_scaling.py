@@ -176,6 +176,7 @@ def _cli(*args):
     return run
 
 
+@pytest.mark.e2e
 def test_fit_compound_coefficients_by_proxy_training(tmp_path):
     import json
 
@@ -194,6 +195,7 @@ def test_fit_compound_coefficients_by_proxy_training(tmp_path):
     assert (tmp_path / "fit.png").stat().st_size > 1000
 
 
+@pytest.mark.e2e
 def test_family_of_two_scaled_searches_on_a_two_node_cluster(tmp_path):
     # Two searches run as concurrent Ray tasks on a 2-node cluster, their trials on both nodes.
     import pandas as pd
@@ -238,6 +240,7 @@ def _train_family(tmp_path, members: dict[str, float]):
     return family, command
 
 
+@pytest.mark.e2e
 def test_train_family_trains_its_member(tmp_path):
     _train_family(tmp_path, {"small": -1.0})
 

@@ -88,6 +88,7 @@ def _table(output):
     return pd.read_csv(output / "trials.csv")
 
 
+@pytest.mark.e2e
 def test_three_trial_search_end_to_end_with_a_failing_trial(tmp_path, monkeypatch):
     # Seed 0 samples a0 (the seed architecture, stem 8) then two stem-16 specs inside the budget;
     # the injected fault makes those two raise, and the search must carry on and record them.
@@ -135,15 +136,17 @@ def test_three_trial_search_end_to_end_with_a_failing_trial(tmp_path, monkeypatc
         == [preset("a0").blocks]
 
 
+@pytest.mark.e2e
 def test_keras_tuner_engine(tmp_path):
-    _search(tmp_path, "--num-samples", "2", "--engine", "keras-tuner")
+    _search(tmp_path, "--num-samples", "1", "--engine", "keras-tuner")
     table = _table(tmp_path)
-    assert len(table) == 2 and (table["status"] == "ok").all() and table["top1"].notna().all()
+    assert len(table) == 1 and (table["status"] == "ok").all() and table["top1"].notna().all()
 
 
+@pytest.mark.e2e
 def test_killed_driver_resumes_without_losing_trials(tmp_path):
     command = [sys.executable, str(REPO / "run_search.py"), "search", "--output", str(tmp_path), *TINY,
-               "--num-samples", "3", "--scheduler", "none", "--cpus-per-trial", "2"]
+               "--num-samples", "2", "--scheduler", "none", "--cpus-per-trial", "2"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     state = tmp_path / "ray" / "search"
     deadline = time.time() + 400
@@ -162,7 +165,7 @@ def test_killed_driver_resumes_without_losing_trials(tmp_path):
                               str(tmp_path)], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     table = _table(tmp_path)
-    assert len(table) == 3 and (table["status"] == "ok").sum() == 3 >= done_before
+    assert len(table) == 2 and (table["status"] == "ok").sum() == 2 >= done_before
 
 
 @pytest.mark.slow  # CI runs the family searches on a 2-node cluster instead (tests/test_scaling.py)
