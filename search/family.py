@@ -70,26 +70,39 @@ def family_members(folder: Path) -> dict[str, ArchSpec]:
     return {name: spec for name, spec in members.items() if isinstance(spec, ArchSpec)}
 
 
+def _train_member(config: TrainConfig) -> dict:
+    """One member's training as a Ray task. Whether to resume is decided where it runs, not when
+    it is submitted: Ray retries a task whose worker was lost (e.g. killed for memory), and the
+    retry must continue the checkpoints the first attempt wrote."""
+    from proxies.train import train
+
+    started = (Path(config.output) / "ray" / "train").exists()
+    return train(dataclasses.replace(config, resume=started or config.resume))
+
+
 def train_family(folder: Path, config: TrainConfig, address: str | None = None) -> pd.DataFrame:
-    """Trains every member with `config` (its spec and output set per member), concurrently as
-    Ray tasks; a member whose `result.json` exists is kept, an interrupted one resumes."""
+    """Trains every member with `config` (its spec and output set per member) as Ray tasks, as
+    many at once as the cluster's CPUs hold; a member whose `result.json` exists is kept, an
+    interrupted one resumes."""
     import ray
 
     from proxies.cluster import connect
-    from proxies.train import train
 
     connect(address)
-    remote_train = ray.remote(num_cpus=0)(train)
+    remote_train = ray.remote(num_cpus=0)(_train_member)
     members = family_members(folder)
-    pending = {}
-    for name, spec in members.items():
-        output = folder / "trained" / name
-        if (output / "result.json").is_file():
-            continue
-        resume = (output / "ray" / "train").exists()
-        pending[name] = remote_train.remote(dataclasses.replace(config, spec=spec.to_dict(), output=str(output),
-                                                                resume=resume or config.resume))
-    ray.get(list(pending.values()))
+    waiting = [dataclasses.replace(config, spec=spec.to_dict(), output=str(folder / "trained" / name))
+               for name, spec in members.items() if not (folder / "trained" / name / "result.json").is_file()]
+    # Only as many trainings as the cluster holds at once: one started beyond that waits for its
+    # workers, and Ray Train fails a worker group that cannot start within a minute.
+    cpus_per_training = (config.cpus_per_worker or 1) * config.num_workers
+    capacity = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_training))
+    running: list = []
+    while waiting or running:
+        while waiting and len(running) < capacity:
+            running.append(remote_train.remote(waiting.pop(0)))
+        done, running = ray.wait(running, num_returns=1)
+        ray.get(done)
     rows = []
     for name, spec in members.items():
         result = json.loads((folder / "trained" / name / "result.json").read_text())
