@@ -196,7 +196,8 @@ def _scale_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounding", default="efficientnet", choices=["efficientnet", "nearest"],
                         help="widths to multiples of 8: never >10%% down (EfficientNet), or nearest")
     parser.add_argument("--phis", help="emit the base scaled at these compound coefficients instead of targets, "
-                                       "e.g. -1,0,1,2 (members phi-1, phi0, ...)")
+                                       "e.g. --phis=-1,0,1,2 (members phi-1, phi0, ...; '=' lets a list start with "
+                                       "a minus)")
     parser.add_argument("--output", required=True, help="folder for family.csv, family.png and specs/")
     fit = parser.add_argument_group("fitting the rule by proxy training (--fit, or --rule x3d without a path)")
     fit.add_argument("--fit", action="store_true", help="random search of compound coefficients at phi = 1")

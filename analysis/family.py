@@ -80,7 +80,8 @@ def plot_family_accuracy(trained: pd.DataFrame, data_label: str) -> Figure:
     published.set_ylabel("published Kinetics-600 top-1 (%)", color="0.4")
     ax.grid(True, which="both", alpha=0.3)
     lines = ax.get_legend_handles_labels()[0] + published.get_legend_handles_labels()[0]
-    # inside the axes, at the bottom between the two families' GFLOPs (below them it hid the x label)
-    ax.legend(lines, [line.get_label() for line in lines], loc="lower center", fontsize=8)
+    # above the axes: below them it hid the x label, inside them it covers points
+    ax.legend(lines, [line.get_label() for line in lines], loc="lower left", bbox_to_anchor=(0, 1.01), ncol=2,
+              fontsize=8, frameon=False)
     fig.tight_layout()
     return fig

@@ -22,8 +22,9 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """End-to-end tests first: with two xdist workers the long ones then overlap from the start
-    instead of one of them running alone at the end."""
+    """End-to-end tests first: with two xdist workers handed two tests at a time
+    (`--maxschedchunk 2`), the long ones then overlap from the start instead of one of them
+    running alone at the end."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 
 
