@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 __all__ = ["connect"]
@@ -22,8 +21,7 @@ def connect(address: str | None) -> None:
         return
     # A private instance gets Ray's default token authentication; its notice saying so is noise.
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
-    runtime_env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
-                   "worker_process_setup_hook": _quiet_ray_train}
+    runtime_env = {"worker_process_setup_hook": _quiet_ray_train}
     if address:
         root = Path(__file__).resolve().parents[1]
         runtime_env.update(working_dir=str(root), excludes=["runs/", ".git/", "tests/", "bench/"])
