@@ -345,6 +345,7 @@ def _fidelity_args(parser: argparse.ArgumentParser) -> None:
     proxy = parser.add_argument_group("a proxy to measure instead of the run's (same architectures, same reference)")
     proxy.add_argument("--proxy-epochs", type=int)
     proxy.add_argument("--proxy-batch-size", type=int)
+    proxy.add_argument("--proxy-steps", type=int, help="batches per epoch (0: one pass over the training clips)")
     proxy.add_argument("--proxy-lr", type=float, help="learning rate per 1024 clips")
     proxy.add_argument("--proxy-clips", type=int, help="synthetic clips per class")
     proxy.add_argument("--proxy-difficulty", type=float, help="synthetic data difficulty in [0, 1]")
@@ -357,13 +358,15 @@ def _measured_proxy(args: argparse.Namespace):
     """The proxy (and data) the --proxy-* flags describe, on top of the run's; (None, None) without them."""
     from search import SearchOptions
 
-    if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_lr, args.proxy_clips,
-                                       args.proxy_difficulty)):
+    if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_steps, args.proxy_lr,
+                                       args.proxy_clips, args.proxy_difficulty)):
         return None, None
     run = SearchOptions.load(args.run_dir)
     recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
     proxy = dataclasses.replace(run.proxy, epochs=args.proxy_epochs or run.proxy.epochs,
-                                batch_size=args.proxy_batch_size or run.proxy.batch_size, recipe=recipe)
+                                batch_size=args.proxy_batch_size or run.proxy.batch_size, recipe=recipe,
+                                steps_per_epoch=run.proxy.steps_per_epoch if args.proxy_steps is None
+                                else args.proxy_steps or None)
     synthetic = run.data.synthetic
     synthetic = dataclasses.replace(synthetic, clips_per_class=args.proxy_clips or synthetic.clips_per_class,
                                     difficulty=synthetic.difficulty if args.proxy_difficulty is None

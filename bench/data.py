@@ -20,6 +20,7 @@ keyframe every 2 s.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -114,15 +115,16 @@ class WholeVideoSource(VideoSource):
 
 
 def _loader_rate(source, batch: int, min_clips: int) -> float:
-    clips, start, epoch = 0, None, 0
-    while clips < min_clips:
-        for x, _ in source.dataset(True, batch, epoch=epoch):
-            if start is None:  # the first batch pays tracing and pipeline start-up
-                start = time.perf_counter()
-                continue
-            clips += int(x.shape[0])
-        epoch += 1
-    return clips / (time.perf_counter() - start)
+    """Clips/s of one epoch up to `min_clips`, reading included: timed from the built pipeline
+    (its functions traced, as `fit` traces them once for all epochs), so the shuffle buffer's
+    fill, which reads every record of this small epoch, counts."""
+    dataset = source.dataset(True, batch)
+    clips, start = 0, time.perf_counter()
+    for x, _ in dataset:
+        clips += int(x.shape[0])
+        if clips >= min_clips:
+            return clips / (time.perf_counter() - start)
+    raise ValueError(f"an epoch of {source} holds fewer than {min_clips} clips; raise --repeat")
 
 
 def _model_rate(clip: ClipConfig, classes: int, batch: int, steps: int = 20) -> float:
@@ -135,6 +137,25 @@ def _model_rate(clip: ClipConfig, classes: int, batch: int, steps: int = 20) -> 
     return steps * batch / (time.perf_counter() - start)
 
 
+def _converted(folder: Path, source: VideoSource, short_side: int, fps: float | None, repeat: int) -> list[str]:
+    """Converts `source` (`python -m proxies.convert --resize short_side [--fps fps]`), then writes
+    two shards listing every record `repeat` times, as the mp4 loaders list each video."""
+    output = folder / f"records-{short_side}-{fps}"
+    started = time.perf_counter()
+    convert_to_tfrecord(source, output, "train", shards=2, short_side=short_side, fps=fps, progress=False)
+    converted = sorted(str(p) for p in output.glob("train-*"))
+    print(f"(converting {len(source)} clips to {short_side}-pixel, {fps or FPS:g} fps TFRecords took "
+          f"{time.perf_counter() - started:.1f} s, {sum(Path(p).stat().st_size for p in converted) / len(source) / 1e6:.2f}"
+          f" MB a clip)")
+    records = list(tf.data.TFRecordDataset(converted))
+    shards = [str(output / f"epoch-{i:05d}-of-00002") for i in range(2)]
+    for index, shard in enumerate(shards):
+        with tf.io.TFRecordWriter(shard) as writer:
+            for record in records[index::2] * repeat:
+                writer.write(record.numpy())
+    return shards
+
+
 def loader_table(folder: Path, args: argparse.Namespace) -> None:
     clip = ClipConfig(frames=args.frames, stride=2, resolution=args.resolution)
     # The model is timed before and after the loaders and its faster rate kept: on a shared
@@ -145,24 +166,17 @@ def loader_table(folder: Path, args: argparse.Namespace) -> None:
     videos = write_clips(folder, 256, 340, args.videos, None)
     clips = [Clip(path.stem, f"class{i % 8}", path) for i, path in enumerate(videos)]
     names = [f"class{i}" for i in range(8)]
-    started = time.perf_counter()
-    convert_to_tfrecord(VideoSource(clips, clip, names), folder / "records", "train", shards=2, short_side=128,
-                        progress=False)
-    print(f"(converting {len(videos)} clips to 128-pixel TFRecords took {time.perf_counter() - started:.1f} s, "
-          f"{sum(p.stat().st_size for p in (folder / 'records').glob('train-*')) / len(videos) / 1e6:.1f} MB a clip)")
-    records = list(tf.data.TFRecordDataset(sorted(str(p) for p in (folder / "records").glob("train-*"))))
-    shards = [str(folder / f"epoch-{i:05d}-of-00002") for i in range(2)]
-    for index, shard in enumerate(shards):  # every clip listed `repeat` times, as the mp4 loaders list them
-        with tf.io.TFRecordWriter(shard) as writer:
-            for record in records[index::2] * args.repeat:
-                writer.write(record.numpy())
+    # Same temporal sampling (every 2nd frame of 25 fps video) from every TFRecord variant.
+    timed_clip = dataclasses.replace(clip, fps=FPS / clip.stride)
     loaders = {
         "in-memory synthetic (default search)": SyntheticSource(
-            SyntheticConfig(num_classes=8, clips_per_class=25, frames=16, resolution=args.resolution), clip),
+            SyntheticConfig(num_classes=8, clips_per_class=50, frames=16, resolution=args.resolution), clip),
         "340x256 mp4, whole-video decode": WholeVideoSource(clips * args.repeat, clip, names),
         "340x256 mp4, seeking decode": VideoSource(clips * args.repeat, clip, names),
-        "TFRecord, 128-px JPEG frames": TFRecordSource(shards, clip, names),
     }
+    for short_side, fps in ((128, None), (128, FPS / clip.stride), (64, FPS / clip.stride)):
+        shards = _converted(folder, VideoSource(clips, clip, names), short_side, fps, args.repeat)
+        loaders[f"TFRecord, {short_side}-px JPEG, {fps or FPS:g} fps"] = TFRecordSource(shards, timed_clip, names)
     rates = {name: _loader_rate(loader, args.batch, min_clips=args.min_clips) for name, loader in loaders.items()}
     again = _model_rate(clip, 8, args.batch)
     print(f"a0 training step timed again after the loaders: {again:.1f} clips/s")
@@ -177,12 +191,14 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=32)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--videos", type=int, default=8, help="distinct 340x256 videos for the loaders")
-    parser.add_argument("--repeat", type=int, default=12, help="times each video is listed in the loaders' epoch")
-    parser.add_argument("--min-clips", type=int, default=160, help="clips timed per loader")
+    parser.add_argument("--repeat", type=int, default=40, help="times each video is listed in the loaders' epoch")
+    parser.add_argument("--min-clips", type=int, default=240, help="clips timed per loader (within one epoch)")
+    parser.add_argument("--loaders-only", action="store_true", help="skip the single-thread decode table")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} (another process on this machine slows every figure)")
     with tempfile.TemporaryDirectory() as folder:
-        decode_table(Path(folder))
+        if not args.loaders_only:
+            decode_table(Path(folder))
         loader_table(Path(folder), args)
 
 

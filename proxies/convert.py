@@ -7,7 +7,7 @@ them (`train-00000-of-00016`), which `proxies.layout` finds again. Shards are wr
 parallel, each to a hidden partial file renamed when complete; `conversion.json` records the
 finished ones, so a rerun after an interruption converts only the rest.
 
-    python -m proxies.convert DATA OUTPUT [--split train val] [--resize 128] [--shards 16]
+    python -m proxies.convert DATA OUTPUT [--split train val] [--resize 128] [--fps 12.5] [--shards 16]
 """
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def shard_names(split: str, shards: int) -> list[str]:
     return [f"{split}-{index:05d}-of-{shards:05d}" for index in range(shards)]
 
 
-def _write_shard(source: VideoSource, indices: list[int], path: Path, short_side: int | None, quality: int,
-                 advance) -> dict:
+def _write_shard(source: VideoSource, indices: list[int], path: Path, short_side: int | None, fps: float | None,
+                 quality: int, advance) -> dict:
     """Converts the clips `indices` into the shard `path` (via a hidden partial file); returns counts."""
     partial = path.with_name(f".{path.name}.partial")
     skipped = {}
@@ -52,13 +52,13 @@ def _write_shard(source: VideoSource, indices: list[int], path: Path, short_side
         for index in indices:
             clip = source.clips[index]
             try:
-                frames, fps = read_video(clip.path, short_side)
+                frames, rate = read_video(clip.path, short_side, fps)
             except VideoError as err:
                 log.warning("skipping video: %s", err)
                 skipped[str(clip.path)] = str(err)
             else:
                 writer.write(encode_sequence_example(frames, source.label_map.get(clip.label, -1), clip.label or "",
-                                                     fps, quality))
+                                                     rate, quality))
             advance()
     os.replace(partial, path)
     return {"written": len(indices) - len(skipped), "skipped": skipped}
@@ -66,11 +66,13 @@ def _write_shard(source: VideoSource, indices: list[int], path: Path, short_side
 
 def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, shards: int | None = None,
                         short_side: int | None = None, workers: int | None = None, quality: int = 90,
-                        progress: bool = True) -> dict[str, int]:
+                        progress: bool = True, fps: float | None = None) -> dict[str, int]:
     """Converts every clip of `source` into `{split}-0000i-of-0000N` shards plus `classes.json`.
 
     `shards` defaults to one per 1,000 clips; clip i goes to shard i mod N (so each shard mixes
-    classes). `short_side` shrinks larger frames as they are decoded. A rerun into the same
+    classes). `short_side` shrinks larger frames as they are decoded; `fps` keeps one frame
+    every 1/fps seconds of faster videos (records then hold, and loaders parse, that much less;
+    a proxy sampling every 2nd frame of 25 fps video loses nothing at 12.5). A rerun into the same
     `output` with the same settings skips the shards already finished. Returns
     `{'written': ..., 'skipped': ...}` over all shards.
     """
@@ -78,7 +80,7 @@ def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, sha
     output.mkdir(parents=True, exist_ok=True)
     total = len(source.clips)
     shards = max(1, min(shards or -(-total // 1000), total))
-    settings = {"clips": total, "shards": shards, "short_side": short_side, "quality": quality,
+    settings = {"clips": total, "shards": shards, "short_side": short_side, "fps": fps, "quality": quality,
                 "classes": source.class_names}
     state_path = output / _STATE
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
@@ -93,7 +95,7 @@ def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, sha
                desc=f"convert {split}", unit="clip", disable=not progress)
     with bar, ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
         futures = {pool.submit(_write_shard, source, list(range(i, total, shards)), output / names[i], short_side,
-                               quality, lambda: bar.update(1)): names[i] for i in todo}
+                               fps, quality, lambda: bar.update(1)): names[i] for i in todo}
         for future in as_completed(futures):
             done[futures[future]] = future.result()
             state[split] = {"settings": settings, "done": done}
@@ -148,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", help="folder for the shards, classes.json and conversion.json")
     parser.add_argument("--split", nargs="+", default=["train", "val"])
     parser.add_argument("--resize", type=int, help="shorter side of stored frames (e.g. 128 for proxy search)")
+    parser.add_argument("--fps", type=float, help="frames per second stored (default: every frame); e.g. 12.5 "
+                        "for proxies that take every 2nd frame of 25 fps video")
     parser.add_argument("--shards", type=int, help="shards per split (default: one per 1,000 clips)")
     parser.add_argument("--workers", type=int, help="shards converted at once (default: one per CPU)")
     parser.add_argument("--train-csv", help="annotations of the train split (overrides discovery)")
@@ -163,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             if not isinstance(source, VideoSource):
                 raise DataError(f"{args.data}: {split} is already TFRecords")
             classes = classes or source.class_names
-            counts = convert_to_tfrecord(source, args.output, split, args.shards, args.resize, args.workers)
+            counts = convert_to_tfrecord(source, args.output, split, args.shards, args.resize, args.workers,
+                                          fps=args.fps)
             print(f"{split}: {counts['written']:,} clips written, {counts['skipped']:,} skipped, "
                   f"{len(source.listing.missing):,} missing")
     except DataError as err:

@@ -23,6 +23,7 @@ __all__ = ["VideoError", "VideoInfo", "VIDEO_EXTENSIONS", "probe_video", "read_c
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".avi", ".mov")
 _DEFAULT_FPS = 25.0  # when a file declares no frame rate (Kinetics' usual rate)
 _SKIP_MARGIN = 0.25  # s: frames this close before a window are always decoded (one may be on screen at its start)
+_LONGEST_VIDEO_S = 3600.0  # timestamps sampled when a header gives no duration (the video ends sooner)
 
 
 class VideoError(RuntimeError):
@@ -185,19 +186,28 @@ def read_clip(path: str | Path, num_frames: int, stride: int = 1, fps: float | N
         return np.stack(_pick(iter(timed), times[order], frame_time, size))[np.argsort(order)]
 
 
-def read_video(path: str | Path, short_side: int | None = None) -> tuple[np.ndarray, float]:
-    """Every frame as uint8 [N, H, W, 3] RGB, and the stream's frame rate.
+def read_video(path: str | Path, short_side: int | None = None, fps: float | None = None) -> tuple[np.ndarray, float]:
+    """Every frame as uint8 [N, H, W, 3] RGB, and the frame rate of what is returned.
 
     With `short_side`, larger frames are scaled down by FFmpeg (area averaging) as they are
-    converted, so a converter storing small frames never holds full-size ones.
+    converted, so a converter storing small frames never holds full-size ones. With `fps` below
+    the file's rate, one frame every 1/fps seconds by timestamp (the one on screen then), so a
+    converter storing a lower rate writes, and later reads, proportionally less; only the kept
+    frames are converted to RGB.
     """
     with _video_stream(path) as (container, stream):
-        fps, size = _fps(stream), _scaled(stream, short_side)
-        reformatter = VideoReformatter()
-        frames = [_rgb(reformatter, frame, size) for frame in container.decode(stream)]
+        rate, size = _fps(stream), _scaled(stream, short_side)
+        if fps and fps < rate:
+            length = (_duration(container, stream) or _LONGEST_VIDEO_S) + 1.0  # the header may understate
+            frames = _pick(_timed(container, stream, _start(stream), rate), np.arange(0.0, length, 1.0 / fps),
+                           1.0 / rate, size)
+            rate = float(fps)
+        else:
+            reformatter = VideoReformatter()
+            frames = [_rgb(reformatter, frame, size) for frame in container.decode(stream)]
     if not frames:
         raise VideoError(f"{path}: no decodable frames")
-    return np.stack(frames), fps
+    return np.stack(frames), rate
 
 
 def write_video(path: str | Path, frames: np.ndarray, fps: int = 25, codec: str = "libx264",

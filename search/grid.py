@@ -19,7 +19,7 @@ from search_space.errors import RunExistsError
 from .progress import quiet_tune
 from .trial import prepare_worker, train_and_report
 
-__all__ = ["GridJob", "train_grid"]
+__all__ = ["GridJob", "train_grid", "grid_rows"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,16 @@ def train_grid(jobs: list[GridJob], folder: Path, name: str, cpus: float = 1.0, 
                                                      progress_reporter=reporter,
                                                      failure_config=tune.FailureConfig(max_failures=1),
                                                      checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
+    return grid_rows(tuner.fit(), by_key)
+
+
+def grid_rows(results, by_key: dict[str, GridJob]) -> list[dict]:
+    """One row per job Tune started; jobs an interrupted grid (Ctrl-C) never started have no
+    config in Tune's results and no row, so the next run trains them."""
     rows = []
-    for result in tuner.fit():
+    for result in results:
+        if result.config is None:
+            continue
         job = by_key[result.config["key"]]
         history = result.metrics_dataframe
         curve = history["top1"].tolist() if history is not None and "top1" in history else []

@@ -99,3 +99,20 @@ def test_fidelity_command_on_three_tiny_architectures(tmp_path):
 def test_fidelity_command_with_two_seeds_measures_the_noise_ceiling(tmp_path):
     report = _fidelity(tmp_path, seeds=2)
     assert report["proxy_seed_vs_seed_kendall"]["n"] == report["reference_seed_vs_seed_kendall"]["n"] == 3
+
+
+def test_grid_rows_skip_jobs_an_interrupted_grid_never_started():
+    """Ctrl-C during a grid: Tune returns the unstarted trials without a config (it used to crash)."""
+    from types import SimpleNamespace
+
+    from search.grid import GridJob, grid_rows
+
+    jobs = {key: GridJob(key, None, None, None, {"arch_id": key[:1]}) for key in ("a-proxy-1", "b-proxy-1", "c-proxy-1")}
+    finished = SimpleNamespace(config={"key": "a-proxy-1"}, error=None, metrics={"status": "ok"},
+                               metrics_dataframe=pd.DataFrame({"top1": [0.2, 0.4]}))
+    stopped = SimpleNamespace(config={"key": "b-proxy-1"}, error=None, metrics={"status": "running"},
+                              metrics_dataframe=pd.DataFrame({"top1": [0.3]}))
+    unstarted = SimpleNamespace(config=None, error=None, metrics=None, metrics_dataframe=None)
+    rows = grid_rows([finished, stopped, unstarted], jobs)
+    assert [(r["key"], r["status"], r["top1"]) for r in rows[:1]] == [("a-proxy-1", "ok", 0.4)]
+    assert len(rows) == 2 and rows[1]["status"] == "running" and np.isnan(rows[1]["top1"])

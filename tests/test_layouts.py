@@ -20,13 +20,13 @@ import run_search
 from proxies import convert
 from proxies.convert import convert_to_tfrecord
 from proxies.errors import DataError
-from proxies.layout import discover
+from proxies.layout import Clip, discover
 from proxies.pipeline import ClipConfig, TFRecordSource, VideoSource, open_source, open_splits
 from proxies.report import check_data, inspect_source
-from proxies.tfrecord import decode_frames, encode_sequence_example
+from proxies.tfrecord import decode_frames, encode_sequence_example, parse_sequence_example
 from proxies.config import DataConfig, TrainConfig
 from proxies.train import train
-from proxies.video import read_clip, write_video
+from proxies.video import read_clip, read_video, write_video
 
 CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)
 KNOT = "tying knot (not on a tie)"
@@ -293,23 +293,41 @@ def test_tfrecord_fps_and_split_glob(tmp_path):
     assert clips == [[6, 8, 10, 12], [8, 9, 10, 11]]  # 50 fps: every 2nd frame; 25 fps: every frame; centred
 
 
+
+def test_converter_keeps_a_lower_frame_rate_by_timestamp(tmp_path):
+    """`--fps`: a record keeps the frame on screen every 1/fps s, and says its new rate."""
+    write_video(tmp_path / "25.mp4", stripes(range(100)))
+    write_video(tmp_path / "60.mp4", stripes(range(100)), fps=60)
+    frames, rate = read_video(tmp_path / "25.mp4", fps=10)
+    assert rate == 10 and index_of(frames) == [int(k * 2.5) for k in range(40)]  # 0, 2, 5, 7, 10, ...
+    frames, rate = read_video(tmp_path / "60.mp4", fps=15)
+    assert rate == 15 and index_of(frames) == list(range(0, 100, 4))
+    frames, rate = read_video(tmp_path / "25.mp4", fps=50)  # never more frames than the file has
+    assert rate == 25 and len(frames) == 100
+    source = VideoSource([Clip("25", "a", tmp_path / "25.mp4"), Clip("60", "b", tmp_path / "60.mp4")], CLIP, ["a", "b"])
+    assert convert_to_tfrecord(source, tmp_path / "out", "train", shards=1, fps=12.5, progress=False)["written"] == 2
+    records = list(tf.data.TFRecordDataset(str(tmp_path / "out" / "train-00000-of-00001")))
+    stored = [(len(jpegs), float(rate)) for jpegs, _, rate in map(parse_sequence_example, records)]
+    assert stored == [(50, 12.5), (21, 12.5)]  # 4 s, and 1.67 s of video: 0 to 1.6 s
+
 def test_converter_writes_model_garden_shards_resized_and_resumes(k400, tmp_path, monkeypatch):
     source = open_source(str(k400), "train", CLIP)
     calls = []
     real = convert.read_video
 
-    def interrupted(path, short_side=None):
+    def interrupted(path, short_side=None, fps=None):
         calls.append(Path(path).name)
         if len(calls) == 5:  # shard 0 (clips 0, 2, 4, 6) is done; the power goes in shard 1
             raise RuntimeError("power cut")
-        return real(path, short_side)
+        return real(path, short_side, fps)
 
     monkeypatch.setattr(convert, "read_video", interrupted)
     with pytest.raises(RuntimeError, match="power cut"):
         convert_to_tfrecord(source, tmp_path, "train", shards=2, short_side=24, workers=1, progress=False)
     assert (tmp_path / "train-00000-of-00002").is_file() and not (tmp_path / "train-00001-of-00002").exists()
     calls.clear()
-    monkeypatch.setattr(convert, "read_video", lambda path, short_side=None: calls.append(1) or real(path, short_side))
+    monkeypatch.setattr(convert, "read_video",
+                        lambda path, short_side=None, fps=None: calls.append(1) or real(path, short_side, fps))
     counts = convert_to_tfrecord(source, tmp_path, "train", shards=2, short_side=24, workers=1, progress=False)
     assert counts == {"written": 5, "skipped": 2} and len(calls) == 3  # only shard 1 again
     converted = open_source(str(tmp_path), "train", CLIP)
