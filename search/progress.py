@@ -79,7 +79,10 @@ class ProgressTable(ProgressReporter):
 def quiet_tune() -> None:
     """Tune's console as people need it: the classic output engine (which takes our tables),
     without its warning that per-epoch trial checkpoints make it snapshot its state often (a
-    user cannot act on it) or its per-run INFO lines (the summary says the same)."""
+    user cannot act on it) or its per-run INFO lines (the summary says the same). On resume,
+    Tune reads every trial's results and warns once per trial that never started (it has none
+    yet: 21 lines for a grid interrupted early); those are resumed like the rest."""
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     logging.getLogger("ray.tune.tune").setLevel(logging.WARNING)
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
