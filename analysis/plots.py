@@ -34,23 +34,33 @@ def plot_pareto(table: pd.DataFrame, title: str = "") -> Figure:
 
 
 def plot_fidelity(trainings: pd.DataFrame) -> Figure:
-    """Proxy rank vs reference rank of each architecture (1 = best), with each seed's rank as a bar."""
-    table = trainings[trainings["kind"].isin(["proxy", "reference"])]
+    """Proxy rank vs reference rank of each architecture (1 = best), with each seed's rank as a bar.
+
+    Without reference trainings (`fidelity --proxy-only`) the first proxy seed stands on the
+    x axis and the other seeds on the y axis (the noise ceiling); with one seed, the run's own score.
+    """
+    table = trainings[trainings["kind"].isin(["proxy", "reference", "run"])]
     wide = table.pivot_table(index="arch_id", columns=["kind", "seed"], values="top1")
-    ranks = {kind: wide[kind].rank(ascending=False) for kind in ("proxy", "reference")}  # per seed
-    means = {kind: ranks[kind].mean(axis=1) for kind in ("proxy", "reference")}
+    kinds = set(wide.columns.get_level_values(0))
+    proxy = wide["proxy"].rank(ascending=False)  # per seed
+    if "reference" in kinds:
+        other, x_label = wide["reference"].rank(ascending=False), "reference rank (longer training, more data)"
+    elif proxy.shape[1] >= 2:
+        other, proxy = proxy.iloc[:, :1], proxy.iloc[:, 1:]
+        x_label = f"proxy rank, seed {other.columns[0]} (no reference trained)"
+    else:
+        other, x_label = wide["run"].rank(ascending=False), "rank by the run's own score (no reference trained)"
     fig = Figure(figsize=(5.5, 5))
     ax = fig.subplots()
-    x, y = means["reference"], means["proxy"]
+    x, y = other.mean(axis=1), proxy.mean(axis=1)
     ax.errorbar(x, y, fmt="o", color="tab:blue", ecolor="0.6", capsize=2,
-                xerr=[x - ranks["reference"].min(axis=1), ranks["reference"].max(axis=1) - x],
-                yerr=[y - ranks["proxy"].min(axis=1), ranks["proxy"].max(axis=1) - y],
+                xerr=[x - other.min(axis=1), other.max(axis=1) - x], yerr=[y - proxy.min(axis=1), proxy.max(axis=1) - y],
                 label="mean rank over seeds (bars: range of the seeds' ranks)")
     limit = len(wide) + 1
     ax.plot([0, limit], [0, limit], ":", color="0.5", label="perfect agreement")
     ax.set_xlim(0, limit)
     ax.set_ylim(0, limit)
-    ax.set_xlabel("reference rank (longer training, more data)")
+    ax.set_xlabel(x_label)
     ax.set_ylabel("proxy rank")
     ax.set_title(f"proxy fidelity, {len(wide)} architectures")
     ax.legend(loc="upper left", fontsize=8)

@@ -50,12 +50,15 @@ PROXY_RECIPE = Recipe(learning_rate=4.0, warmup_epochs=0.5, mixed_precision="off
 class ProxyConfig:
     """The proxy task: data fraction and a short schedule (the clip shape is the sources').
 
-    `class_fraction` keeps the first classes, `clip_fraction` the first clips of each epoch;
-    `steps_per_epoch` (if set) caps an epoch's batches.
+    `class_fraction` keeps the first classes, `clip_fraction` the first clips of each (shuffled)
+    epoch; `steps_per_epoch` (if set) caps an epoch's batches. A quarter of the clips per epoch
+    by default: the proxy's steps stay what they were on a 4x smaller dataset, but no clip is
+    shown 8 times, so networks cannot rank by how fast they memorise (measured: seed-vs-seed
+    Kendall tau +0.57 vs +0.36 with every clip of a 4x smaller set each epoch).
     """
 
     class_fraction: float = 1.0
-    clip_fraction: float = 1.0
+    clip_fraction: float = 0.25
     epochs: int = 8
     steps_per_epoch: int | None = None
     batch_size: int = 16

@@ -30,10 +30,17 @@ CLASS_NAMES = (
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    """Size and hardness of the dataset; `difficulty` in [0, 1] scales clutter, jitter and noise."""
+    """Size and hardness of the dataset; `difficulty` in [0, 1] scales clutter, jitter and noise.
+
+    240 clips a class (48 held out): proxy epochs draw a fresh quarter of the training clips
+    (`ProxyConfig.clip_fraction`), and the 288 validation clips put the binomial error of a
+    top-1 near 0.35 at 2.8 points. With 60 a class (72 validation clips, 5.6 points, the same
+    288 training clips every epoch) two seeds ranked 16 architectures at Kendall tau +0.36;
+    with 240, +0.57 (README, Proxy fidelity).
+    """
 
     num_classes: int = 6
-    clips_per_class: int = 60
+    clips_per_class: int = 240
     frames: int = 16
     resolution: int = 32
     difficulty: float = 0.3

@@ -121,7 +121,7 @@ def test_default_search_stops_early_with_asha():
     scheduler = config.scheduler
     assert type(scheduler).__name__ == "AsyncHyperBandScheduler"
     rungs = [milestone for milestone, _ in scheduler._brackets[0]._rungs]  # the first rung is the grace period
-    assert scheduler._max_t == options.proxy.epochs and min(rungs) == options.proxy.epochs // 2
+    assert scheduler._max_t == options.proxy.epochs and min(rungs) == 3 * options.proxy.epochs // 4
 
 
 def test_user_errors_are_one_family():
