@@ -81,8 +81,12 @@ def quiet_tune() -> None:
     without its warning that per-epoch trial checkpoints make it snapshot its state often (a
     user cannot act on it) or its per-run INFO lines (the summary says the same). On resume,
     Tune reads every trial's results and warns once per trial that never started (it has none
-    yet: 21 lines for a grid interrupted early); those are resumed like the rest."""
+    yet: 21 lines for a grid interrupted early); those are resumed like the rest. Nor does it
+    print "may be a performance bottleneck" when handling a result took over 0.5 s: on 2 cores
+    busy with training, recording a trial's epoch sometimes does (4 lines in a default search),
+    and its advice (report less often) does not apply to once-per-epoch reports."""
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     logging.getLogger("ray.tune.tune").setLevel(logging.WARNING)
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
+    logging.getLogger("ray.tune.utils.util").setLevel(logging.ERROR)
