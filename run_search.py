@@ -339,6 +339,7 @@ def _fidelity_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, help="reference clip frames (default the run's)")
     parser.add_argument("--resolution", type=int, help="reference clip resolution (default the run's)")
     parser.add_argument("--clips", type=int, help="reference synthetic clips per class (default 2x)")
+    parser.add_argument("--steps", type=int, help="reference batches per epoch (default the proxy's)")
     parser.add_argument("--reference-from", help="reuse the reference trainings of an earlier fidelity folder")
     parser.add_argument("--proxy-only", action="store_true",
                         help="train only the proxy seeds (its noise ceiling needs no reference)")
@@ -380,7 +381,7 @@ def _fidelity(args: argparse.Namespace) -> int:
     proxy, proxy_data = _measured_proxy(args)
     options = FidelityOptions(run=args.run_dir, output=args.output, sample=args.sample, top=args.top,
                               seeds=args.seeds, epochs=args.epochs, frames=args.frames, resolution=args.resolution,
-                              clips=args.clips, proxy=proxy, proxy_data=proxy_data,
+                              clips=args.clips, steps=args.steps, proxy=proxy, proxy_data=proxy_data,
                               kinds=("proxy",) if args.proxy_only else ("proxy", "reference"),
                               reference_from=args.reference_from, cpus=args.cpus_per_trial, address=args.address)
     report = run_fidelity(options, resume=args.resume)

@@ -46,8 +46,9 @@ class FidelityOptions:
       sample: architectures picked evenly across GFLOPs (ignored with `top`).
       top: the K best architectures by the run's top-1 instead.
       seeds: trainings per architecture, each for the proxy and for the reference.
-      epochs, frames, resolution, clips: the reference's epochs (default 3x the proxy's), clip
-        frames and resolution (default the run's), synthetic clips per class (default 2x).
+      epochs, frames, resolution, clips, steps: the reference's epochs (default 3x the proxy's),
+        clip frames and resolution (default the run's), synthetic clips per class (default 2x)
+        and batches per epoch (default the proxy's: one pass over its share of the clips).
       proxy, proxy_data: proxy settings and data to measure instead of the run's (same
         architectures, same reference).
       kinds: what to train: 'proxy' and 'reference' (a proxy's seed-vs-seed noise ceiling
@@ -64,6 +65,7 @@ class FidelityOptions:
     frames: int | None = None
     resolution: int | None = None
     clips: int | None = None
+    steps: int | None = None
     proxy: ProxyConfig | None = None
     proxy_data: DataConfig | None = None
     kinds: tuple[str, ...] = ("proxy", "reference")
@@ -109,7 +111,8 @@ class _Setup:
 
 def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
     proxy = options.proxy or run.proxy
-    reference = dataclasses.replace(run.proxy, epochs=options.epochs or 3 * run.proxy.epochs)
+    reference = dataclasses.replace(run.proxy, epochs=options.epochs or 3 * run.proxy.epochs,
+                                    steps_per_epoch=options.steps or run.proxy.steps_per_epoch)
     data = run.data
     if data.is_synthetic:
         synthetic = data.synthetic

@@ -101,6 +101,22 @@ def test_fidelity_command_with_two_seeds_measures_the_noise_ceiling(tmp_path):
     assert report["proxy_seed_vs_seed_kendall"]["n"] == report["reference_seed_vs_seed_kendall"]["n"] == 3
 
 
+def test_reference_is_longer_by_default_and_takes_its_own_steps(tmp_path):
+    from conftest import write_run
+
+    from search import SearchOptions
+    from search.fidelity import FidelityOptions, _setup
+
+    write_run(tmp_path / "run", trials=3)
+    run = SearchOptions.load(tmp_path / "run")
+    default = _setup(FidelityOptions(run=str(tmp_path / "run")), run)
+    assert default.proxy == run.proxy and default.reference.epochs == 3 * run.proxy.epochs
+    assert default.reference.steps_per_epoch is None and default.reference_data.synthetic.clips_per_class == 10
+    chosen = _setup(FidelityOptions(run=str(tmp_path / "run"), epochs=24, clips=5, steps=18), run)
+    assert (chosen.reference.epochs, chosen.reference.steps_per_epoch) == (24, 18)
+    assert chosen.reference_data.synthetic.clips_per_class == 5 and chosen.proxy == run.proxy
+
+
 def test_grid_rows_skip_jobs_an_interrupted_grid_never_started():
     """Ctrl-C during a grid: Tune returns the unstarted trials without a config (it used to crash)."""
     from types import SimpleNamespace
