@@ -136,6 +136,8 @@ def _search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rule", default=_default(SearchOptions, "rule"), help="scaling rule for --target")
     parser.add_argument("--epochs", type=int, default=_default(ProxyConfig, "epochs"), help="proxy epochs per trial")
     parser.add_argument("--batch-size", type=int, default=_default(ProxyConfig, "batch_size"))
+    parser.add_argument("--replicas", type=int, default=_default(ProxyConfig, "replicas"),
+                        help="networks trained per trial from different seeds; the trial scores their mean")
     parser.add_argument("--seed", type=int, default=_default(SearchOptions, "seed"), help="search algorithm seed")
 
 
@@ -149,7 +151,8 @@ def _search_options(args: argparse.Namespace, output: str):
         reward=args.reward, engine=args.engine, seed=args.seed, seed_arch=args.seed_arch, address=args.address,
         target=args.target, rule=args.rule,
         space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=Budget.parse(args.gflops),
-        proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size),
+        proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size,
+                                  replicas=args.replicas),
         data=_data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial))
 
 
@@ -346,6 +349,7 @@ def _fidelity_args(parser: argparse.ArgumentParser) -> None:
     proxy = parser.add_argument_group("a proxy to measure instead of the run's (same architectures, same reference)")
     proxy.add_argument("--proxy-epochs", type=int)
     proxy.add_argument("--proxy-batch-size", type=int)
+    proxy.add_argument("--proxy-replicas", type=int, help="networks averaged per proxy training")
     proxy.add_argument("--proxy-steps", type=int, help="batches per epoch (0: one pass over the training clips)")
     proxy.add_argument("--proxy-lr", type=float, help="learning rate per 1024 clips")
     proxy.add_argument("--proxy-clips", type=int, help="synthetic clips per class")
@@ -359,13 +363,14 @@ def _measured_proxy(args: argparse.Namespace):
     """The proxy (and data) the --proxy-* flags describe, on top of the run's; (None, None) without them."""
     from search import SearchOptions
 
-    if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_steps, args.proxy_lr,
-                                       args.proxy_clips, args.proxy_difficulty)):
+    if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_replicas,
+                                       args.proxy_steps, args.proxy_lr, args.proxy_clips, args.proxy_difficulty)):
         return None, None
     run = SearchOptions.load(args.run_dir)
     recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
     proxy = dataclasses.replace(run.proxy, epochs=args.proxy_epochs or run.proxy.epochs,
                                 batch_size=args.proxy_batch_size or run.proxy.batch_size, recipe=recipe,
+                                replicas=args.proxy_replicas or run.proxy.replicas,
                                 steps_per_epoch=run.proxy.steps_per_epoch if args.proxy_steps is None
                                 else args.proxy_steps or None)
     synthetic = run.data.synthetic
@@ -406,6 +411,12 @@ def _fidelity_summary(report: dict) -> str:
              f"  run's own vs reference  {tau('run_vs_reference_kendall')}",
              f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   (noise ceiling)",
              f"  reference seed vs seed  {tau('reference_seed_vs_seed_kendall')}",
+             "  one proxy seed vs ref.  " + ("  ".join(f"{s['value']:+.2f}" for s in
+                                                     report.get("proxy_one_seed_vs_reference_kendall", [])
+                                                     if s["value"] is not None) or "n/a") + "   (each seed)",
+             *(f"  proxy {h['seeds_averaged']}-seed mean vs mean {tau('proxy_half_vs_half_kendall')}   "
+               f"(what --replicas {h['seeds_averaged']} would reach)" for h in [report.get("proxy_half_vs_half_kendall")]
+               if h),
              "  epoch vs last (proxy)   " + "  ".join(f"{e['epoch']}: {e['tau']['value']:+.2f}"
                                                      for e in report["epoch_vs_last_kendall"]
                                                      if e["tau"]["value"] is not None)]

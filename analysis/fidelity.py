@@ -6,8 +6,11 @@ papers report for proxy fidelity (EcoNAS, NAS-Bench): Kendall tau-b and Spearman
 ranking against the reference ranking, with bootstrap intervals (scipy); the same for ranking
 by GFLOPs or parameters alone, which a proxy must beat to be worth its cost; tau within GFLOPs
 bins (does the proxy rank architectures of similar cost?); top-k overlap; the noise ceiling
-(tau between two seeds of the proxy, and of the reference); and tau between an early epoch
-and the last, which is what ASHA's grace period should be chosen from.
+(tau between two seeds of the proxy, and of the reference), and with four or more seeds the
+tau between the means of two disjoint halves of them (what a proxy averaging that many
+replicas per trial would reach, measured before paying for it); each single proxy seed against
+the reference (what one training reaches, where the proxy mean over many seeds flatters); and
+tau between an early epoch and the last, which is what ASHA's grace period should be chosen from.
 """
 from __future__ import annotations
 
@@ -83,9 +86,23 @@ def per_architecture(trainings: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().sort_values("gflops").reset_index(drop=True)
 
 
+def _seed_columns(table: pd.DataFrame, kind: str) -> list[str]:
+    return sorted((c for c in table if c.startswith(f"{kind}_seed")), key=lambda c: int(c[len(kind) + 5:]))
+
+
 def _seed_pairs(table: pd.DataFrame, kind: str) -> tuple[pd.Series, pd.Series] | None:
-    columns = sorted(c for c in table if c.startswith(f"{kind}_seed"))
+    columns = _seed_columns(table, kind)
     return (table[columns[0]], table[columns[1]]) if len(columns) >= 2 else None
+
+
+def _halves(table: pd.DataFrame, kind: str) -> dict | None:
+    """Tau between the mean of the first k seeds and the mean of the next k (k = half the seeds)."""
+    columns = _seed_columns(table, kind)
+    k = len(columns) // 2
+    if k < 2:
+        return None
+    first, second = table[columns[:k]].mean(axis=1), table[columns[k:2 * k]].mean(axis=1)
+    return {"seeds_averaged": k, **rank_correlation(first, second).to_dict()}
 
 
 def _epoch_taus(trainings: pd.DataFrame) -> list[dict]:
@@ -120,8 +137,12 @@ def fidelity_report(trainings: pd.DataFrame, bins: int = 3) -> dict:
     k = max(1, n // 4)
     report["top_k_overlap"] = {"k": k, "proxy": top_k_overlap(proxy, reference, k),
                                "gflops": top_k_overlap(table["gflops"], reference, k)}
+    report["proxy_one_seed_vs_reference_kendall"] = [
+        {"seed": int(c[len("proxy_seed"):]), **rank_correlation(table[c], reference).to_dict()}
+        for c in _seed_columns(table, "proxy")]
     for kind in ("proxy", "reference"):
         pair = _seed_pairs(table, kind)
         report[f"{kind}_seed_vs_seed_kendall"] = rank_correlation(*pair).to_dict() if pair else None
+        report[f"{kind}_half_vs_half_kendall"] = _halves(table, kind)
     report["epoch_vs_last_kendall"] = _epoch_taus(trainings)
     return report

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from search_space import ModelOptions
+from search_space import ModelOptions, UserError
 
 from .recipe import Recipe
 from .synthetic import SyntheticConfig
@@ -55,6 +55,10 @@ class ProxyConfig:
     by default: the proxy's steps stay what they were on a 4x smaller dataset, but no clip is
     shown 8 times, so networks cannot rank by how fast they memorise (measured: seed-vs-seed
     Kendall tau +0.57 vs +0.36 with every clip of a 4x smaller set each epoch).
+
+    `replicas` networks are trained per trial, each from its own seed (initialisation and clip
+    order), and the trial scores their mean (`proxies.replicas`): the seed's share of a score
+    shrinks, at `replicas` times the cost.
     """
 
     class_fraction: float = 1.0
@@ -63,7 +67,12 @@ class ProxyConfig:
     steps_per_epoch: int | None = None
     batch_size: int = 16
     seed: int = 0
+    replicas: int = 1
     recipe: Recipe = field(default_factory=lambda: PROXY_RECIPE)
+
+    def __post_init__(self):
+        if self.replicas < 1:
+            raise UserError(f"proxy.replicas: {self.replicas}; a trial trains at least one network")
 
 
 @dataclass(frozen=True)

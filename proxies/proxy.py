@@ -8,6 +8,7 @@ status 'nan' or 'oom' instead of raising, so one bad architecture never stops a 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import math
@@ -22,9 +23,10 @@ import tensorflow as tf
 
 from search_space import ArchSpec, count_flops
 
-from .compile import compiled_model, one_hot
+from .compile import one_hot
 from .config import ProxyConfig
 from .pipeline import ClipSource
+from .replicas import averaged_logs, compiled_replicas, replica_batches, shared_batches
 
 __all__ = ["train_proxy", "TrialResult", "checkpoint_epochs"]
 
@@ -86,7 +88,7 @@ class _Progress(keras.callbacks.Callback):
         self.train_seconds += time.perf_counter() - self._start
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        logs = averaged_logs(logs or {})
         self.epochs = epoch + 1
         self.last = {"epoch": self.epochs, "top1": float(logs.get("val_top1", math.nan)),
                      "top5": float(logs.get("val_top5", math.nan)), "loss": float(logs.get("val_loss", math.nan)),
@@ -145,17 +147,24 @@ def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
     first_epoch = min(resume_from[1], proxy.epochs) if resume_from else 0
     steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
                                                 * min(1.0, num_classes / train.num_classes)) // proxy.batch_size)
-    model = compiled_model(spec, num_classes, proxy.recipe, proxy.batch_size, steps, proxy.epochs)
+    # Replica i is the lone training with seed `seed * replicas + i` (initialisation and clip
+    # order): seeds of different trials never share a replica, and one replica is the plain `seed`.
+    orders = [dataclasses.replace(proxy, seed=proxy.seed * proxy.replicas + i) for i in range(proxy.replicas)]
+    model = compiled_replicas(spec, [order.seed for order in orders], num_classes, proxy.recipe, proxy.batch_size,
+                              steps, proxy.epochs)
     if resume_from:
         model.load_weights(os.path.join(resume_from[0], CHECKPOINT_WEIGHTS))
-    val_ds = _subset(val, proxy, False, num_classes)
+    val_ds = shared_batches(_subset(val, proxy, False, num_classes), proxy.replicas)
     if first_epoch == proxy.epochs:  # resumed after its last epoch: only the evaluation is left
-        logs = model.evaluate(val_ds, return_dict=True, verbose=0)
+        logs = averaged_logs(model.evaluate(val_ds, return_dict=True, verbose=0))
         progress.epochs = first_epoch
         progress.last = {"top1": logs["top1"], "top5": logs["top5"], "loss": logs["loss"], "train_loss": 0.0}
         return
-    train_ds = functools.reduce(tf.data.Dataset.concatenate, [_subset(train, proxy, True, num_classes, e, steps)
-                                                               for e in range(first_epoch, proxy.epochs)])
+    epochs = []
+    for order in orders:
+        keras.utils.set_random_seed(order.seed)  # tf.data's shuffle order also follows the global seed
+        epochs.append([_subset(train, order, True, num_classes, e, steps) for e in range(first_epoch, proxy.epochs)])
+    train_ds = functools.reduce(tf.data.Dataset.concatenate, [replica_batches(list(parts)) for parts in zip(*epochs)])
     model.fit(train_ds, epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
               validation_data=val_ds, callbacks=[progress], verbose=0)
 
@@ -175,8 +184,7 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
     num_classes = max(2, int(round(train.num_classes * proxy.class_fraction)))
     cost = count_flops(spec, train.clip.frames, train.clip.resolution, num_classes)
     result = TrialResult(status="ok", gflops=cost.gflops, params=cost.params)
-    keras.utils.set_random_seed(proxy.seed)
-    progress = _Progress(report, proxy.batch_size, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
+    progress = _Progress(report, proxy.batch_size * proxy.replicas, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
                          checkpoint_dir, start)
     try:
         with _quiet_keras():

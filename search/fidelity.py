@@ -111,8 +111,9 @@ class _Setup:
 
 def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
     proxy = options.proxy or run.proxy
+    # One network per reference training: the reference's own seeds are its noise ceiling.
     reference = dataclasses.replace(run.proxy, epochs=options.epochs or 3 * run.proxy.epochs,
-                                    steps_per_epoch=options.steps or run.proxy.steps_per_epoch)
+                                    steps_per_epoch=options.steps or run.proxy.steps_per_epoch, replicas=1)
     data = run.data
     if data.is_synthetic:
         synthetic = data.synthetic
@@ -124,9 +125,15 @@ def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
 
 
 def _setting(proxy: ProxyConfig, data: DataConfig, frames: int | None, resolution: int | None) -> str:
-    """8 hex digits naming a training setting: results of one setting are never mixed with another's."""
-    text = json.dumps(to_plain({"proxy": dataclasses.replace(proxy, seed=0), "data": data, "frames": frames,
-                                "resolution": resolution}), sort_keys=True)
+    """8 hex digits naming a training setting: results of one setting are never mixed with another's.
+
+    One replica is left out of the text, so settings named before replicas existed keep their names.
+    """
+    plain = to_plain({"proxy": dataclasses.replace(proxy, seed=0), "data": data, "frames": frames,
+                      "resolution": resolution})
+    if plain["proxy"]["replicas"] == 1:
+        del plain["proxy"]["replicas"]
+    text = json.dumps(plain, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 

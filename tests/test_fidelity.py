@@ -36,13 +36,13 @@ def test_interval_narrows_with_more_architectures():
     assert width(60) < width(12)
 
 
-def _trainings(noise: float, n: int = 12, epochs: int = 4) -> pd.DataFrame:
+def _trainings(noise: float, n: int = 12, epochs: int = 4, seeds: int = 2) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     rows = []
     for a in range(n):
         quality = a / n
         for kind, spread in (("proxy", noise), ("reference", 0.02)):
-            for seed in (1, 2):
+            for seed in range(1, seeds + 1):
                 curve = [quality * (e + 1) / epochs + rng.normal(0, spread) for e in range(epochs)]
                 rows.append({"arch_id": f"arch{a}", "gflops": rng.uniform(0.01, 0.1), "params": 1000 + a,
                              "kind": kind, "seed": seed, "top1": curve[-1], "curve": curve})
@@ -60,6 +60,18 @@ def test_fidelity_report_separates_a_good_proxy_from_noise():
     assert good["epoch_vs_last_kendall"][-1]["tau"]["value"] == pytest.approx(1.0)
     assert sum(b["tau"]["n"] for b in good["within_gflops_bins_kendall"]) == 12
     assert good["top_k_overlap"]["k"] == 3
+
+
+def test_averaging_seeds_raises_the_noise_ceiling():
+    """Halves of 8 seeds: the mean of 4 noisy trainings ranks like another 4 far better than one
+    training ranks like another; each single seed ranks the reference worse than their mean."""
+    report = fidelity_report(_trainings(0.3, n=30, seeds=8))
+    one, halves = report["proxy_seed_vs_seed_kendall"]["value"], report["proxy_half_vs_half_kendall"]
+    assert halves["seeds_averaged"] == 4 and one + 0.15 < halves["value"] < 0.99
+    singles = report["proxy_one_seed_vs_reference_kendall"]
+    assert [s["seed"] for s in singles] == list(range(1, 9))
+    assert max(s["value"] for s in singles) < report["proxy_vs_reference_kendall"]["value"]
+    assert fidelity_report(_trainings(0.3, seeds=3))["proxy_half_vs_half_kendall"] is None
 
 
 def _fidelity(tmp_path, seeds: int):

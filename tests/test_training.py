@@ -52,6 +52,30 @@ def test_proxy_trial_reports_and_checkpoints_each_epoch_and_resumes(sources, tmp
     assert resumed.status == "ok" and resumed.epochs == 2
 
 
+@pytest.mark.e2e
+def test_replicas_train_as_their_lone_seeds_would_and_resume(sources, tmp_path):
+    """Two replicas of trial seed 1 are the lone trainings with seeds 2 and 3, run side by side:
+    the trial's scores are their means, and a checkpoint of both resumes to the same scores."""
+    proxy = ProxyConfig(epochs=2, batch_size=4, seed=1, replicas=2)
+    folders = []
+
+    def new_folder():
+        folders.append(tmp_path / f"epoch{len(folders)}")
+        folders[-1].mkdir()
+        return str(folders[-1])
+
+    reports = []
+    both = train_proxy(preset("t0"), proxy, *sources, report=reports.append, checkpoint_dir=new_folder)
+    assert [r["epoch"] for r in reports] == [1, 2] and reports[-1]["top1"] == both.top1
+    alone = [train_proxy(preset("t0"), dataclasses.replace(proxy, seed=seed, replicas=1), *sources) for seed in (2, 3)]
+    assert both.status == "ok" and alone[0].loss != pytest.approx(alone[1].loss, rel=1e-3)  # two different trainings
+    assert both.top1 == pytest.approx(np.mean([a.top1 for a in alone]), abs=1e-6)
+    assert both.top5 == pytest.approx(np.mean([a.top5 for a in alone]), abs=1e-6)
+    assert both.loss == pytest.approx(np.mean([a.loss for a in alone]), rel=1e-4)
+    finished = train_proxy(preset("t0"), proxy, *sources, resume_from=(str(folders[-1]), 2))
+    assert (finished.top1, finished.loss) == pytest.approx((both.top1, both.loss), rel=1e-5)
+
+
 def test_proxy_trial_with_nan_loss_ends_cleanly(sources):
     proxy = ProxyConfig(epochs=2, batch_size=4, clip_fraction=1.0,  # 6 steps an epoch: enough to diverge
                         recipe=dataclasses.replace(PROXY_RECIPE, learning_rate=1e12, clipnorm=1e12, epsilon=1e-30))
