@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from search_space import ModelOptions, UserError
+from search_space import ModelOptions
+from search_space.config_io import OptionsError
 
 from .recipe import Recipe
 from .synthetic import SyntheticConfig
@@ -72,7 +73,7 @@ class ProxyConfig:
 
     def __post_init__(self):
         if self.replicas < 1:
-            raise UserError(f"proxy.replicas: {self.replicas}; a trial trains at least one network")
+            raise OptionsError(f"proxy.replicas: must be at least 1, got {self.replicas}")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ def test_options_round_trip_and_name_bad_keys(tmp_path):
     for mutate, message in [
         (lambda d: d["proxy"].update(epocs=3), r"proxy.epocs: unknown option"),
         (lambda d: d["proxy"]["recipe"].update(learning_rate="4"), r"proxy.recipe.learning_rate: must be a number"),
+        (lambda d: d["proxy"].update(replicas=0), r"proxy.replicas: must be at least 1, got 0"),
         (lambda d: d["data"]["synthetic"].update(num_classes=2.5), r"data.synthetic.num_classes: must be an integer"),
         (lambda d: d["space"].update(frames=8), r"space.frames: must be a list"),
         (lambda d: d.update(search_alg="grid"), r"search_alg: 'grid' is not one of random, optuna, nsga2"),
