@@ -403,14 +403,18 @@ def _fidelity_summary(report: dict) -> str:
         interval = "" if value["low"] is None else f" [{value['low']:+.2f}, {value['high']:+.2f}]"
         return f"{value['value']:+.2f}{interval}"
 
+    def pairs(kind: str, lead: str = "; ") -> str:
+        seeds = (report.get(f"{kind}_seed_vs_seed_kendall") or {}).get("seeds", 0)
+        return f"{lead}mean over the {seeds * (seeds - 1) // 2} pairs of {seeds} seeds" if seeds > 2 else ""
+
     lines = [f"{report['architectures']} architectures, {report['trainings']} trainings; Kendall tau (90% interval):",
              f"  proxy vs reference      {tau('proxy_vs_reference_kendall')}   (Spearman "
              f"{tau('proxy_vs_reference_spearman')})",
              f"  GFLOPs vs reference     {tau('gflops_vs_reference_kendall')}",
              f"  params vs reference     {tau('params_vs_reference_kendall')}",
              f"  run's own vs reference  {tau('run_vs_reference_kendall')}",
-             f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   (noise ceiling)",
-             f"  reference seed vs seed  {tau('reference_seed_vs_seed_kendall')}",
+             f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   (noise ceiling{pairs('proxy')})",
+             f"  reference seed vs seed  {tau('reference_seed_vs_seed_kendall')}{pairs('reference', ';  ')}",
              "  one proxy seed vs ref.  " + ("  ".join(f"{s['value']:+.2f}" for s in
                                                      report.get("proxy_one_seed_vs_reference_kendall", [])
                                                      if s["value"] is not None) or "n/a") + "   (each seed)",
