@@ -34,9 +34,8 @@ class SyntheticConfig:
 
     240 clips a class (48 held out): proxy epochs draw a fresh quarter of the training clips
     (`ProxyConfig.clip_fraction`), and the 288 validation clips put the binomial error of a
-    top-1 near 0.35 at 2.8 points. With 60 a class (72 validation clips, 5.6 points, the same
-    288 training clips every epoch) two seeds ranked 16 architectures at Kendall tau +0.36;
-    with 240, +0.57 (README, Proxy fidelity).
+    top-1 near 0.35 at 2.8 points (5.6 with 60 a class), a third of the 8 points by which two
+    seeds of one network differ on the default proxy (README, Proxy fidelity).
     """
 
     num_classes: int = 6
