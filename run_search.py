@@ -403,28 +403,30 @@ def _fidelity_summary(report: dict) -> str:
         interval = "" if value["low"] is None else f" [{value['low']:+.2f}, {value['high']:+.2f}]"
         return f"{value['value']:+.2f}{interval}"
 
-    def pairs(kind: str, lead: str = "; ") -> str:
+    def pairs(kind: str) -> str:
         seeds = (report.get(f"{kind}_seed_vs_seed_kendall") or {}).get("seeds", 0)
-        return f"{lead}mean over the {seeds * (seeds - 1) // 2} pairs of {seeds} seeds" if seeds > 2 else ""
+        return f"mean over the {seeds * (seeds - 1) // 2} pairs of {seeds} seeds" if seeds > 2 else ""
 
+    singles = [s["value"] for s in report.get("proxy_one_seed_vs_reference_kendall", []) if s["value"] is not None]
     lines = [f"{report['architectures']} architectures, {report['trainings']} trainings; Kendall tau (90% interval):",
              f"  proxy vs reference      {tau('proxy_vs_reference_kendall')}   (Spearman "
-             f"{tau('proxy_vs_reference_spearman')})",
+             f"{tau('proxy_vs_reference_spearman')}; the proxy's mean over its seeds)",
+             "  one proxy seed vs ref.  " + ("  ".join(f"{v:+.2f}" for v in singles) or "n/a") + "   (each seed)",
              f"  GFLOPs vs reference     {tau('gflops_vs_reference_kendall')}",
              f"  params vs reference     {tau('params_vs_reference_kendall')}",
              f"  run's own vs reference  {tau('run_vs_reference_kendall')}",
-             f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   (noise ceiling{pairs('proxy')})",
-             f"  reference seed vs seed  {tau('reference_seed_vs_seed_kendall')}{pairs('reference', ';  ')}",
-             "  one proxy seed vs ref.  " + ("  ".join(f"{s['value']:+.2f}" for s in
-                                                     report.get("proxy_one_seed_vs_reference_kendall", [])
-                                                     if s["value"] is not None) or "n/a") + "   (each seed)",
-             *(f"  proxy {h['seeds_averaged']}-seed mean vs mean {tau('proxy_half_vs_half_kendall')}   "
-               f"(what --replicas {h['seeds_averaged']} would reach)" for h in [report.get("proxy_half_vs_half_kendall")]
-               if h),
-             "  epoch vs last (proxy)   " + "  ".join(f"{e['epoch']}: {e['tau']['value']:+.2f}"
-                                                     for e in report["epoch_vs_last_kendall"]
-                                                     if e["tau"]["value"] is not None)]
-    return "\n".join(lines)
+             f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   "
+             f"(noise ceiling{'; ' + pairs('proxy') if pairs('proxy') else ''})",
+             f"  reference seed vs seed  {tau('reference_seed_vs_seed_kendall')}   {pairs('reference')}"]
+    halves = report.get("proxy_half_vs_half_kendall")
+    if halves:
+        k = halves["seeds_averaged"]
+        lines.append(f"  {f'proxy {k}-seed means':<24}{tau('proxy_half_vs_half_kendall')}   (what --replicas {k} "
+                     f"would reach)")
+    lines.append("  epoch vs last (proxy)   " + "  ".join(f"{e['epoch']}: {e['tau']['value']:+.2f}"
+                                                        for e in report["epoch_vs_last_kendall"]
+                                                        if e["tau"]["value"] is not None))
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # ----- train -----------------------------------------------------------------------------------

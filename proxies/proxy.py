@@ -184,8 +184,8 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
     num_classes = max(2, int(round(train.num_classes * proxy.class_fraction)))
     cost = count_flops(spec, train.clip.frames, train.clip.resolution, num_classes)
     result = TrialResult(status="ok", gflops=cost.gflops, params=cost.params)
-    progress = _Progress(report, proxy.batch_size * proxy.replicas, proxy.epochs, {"gflops": cost.gflops, "params": cost.params},
-                         checkpoint_dir, start)
+    progress = _Progress(report, proxy.batch_size * proxy.replicas, proxy.epochs,
+                         {"gflops": cost.gflops, "params": cost.params}, checkpoint_dir, start)
     try:
         with _quiet_keras():
             _fit(spec, proxy, train, val, num_classes, progress, resume_from)

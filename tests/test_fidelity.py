@@ -153,7 +153,8 @@ def test_grid_rows_skip_jobs_an_interrupted_grid_never_started():
 
     from search.grid import GridJob, grid_rows
 
-    jobs = {key: GridJob(key, None, None, None, {"arch_id": key[:1]}) for key in ("a-proxy-1", "b-proxy-1", "c-proxy-1")}
+    jobs = {key: GridJob(key, None, None, None, {"arch_id": key[:1]})
+            for key in ("a-proxy-1", "b-proxy-1", "c-proxy-1")}
     finished = SimpleNamespace(config={"key": "a-proxy-1"}, error=None, metrics={"status": "ok"},
                                metrics_dataframe=pd.DataFrame({"top1": [0.2, 0.4]}))
     stopped = SimpleNamespace(config={"key": "b-proxy-1"}, error=None, metrics={"status": "running"},
