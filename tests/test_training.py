@@ -52,28 +52,47 @@ def test_proxy_trial_reports_and_checkpoints_each_epoch_and_resumes(sources, tmp
     assert resumed.status == "ok" and resumed.epochs == 2
 
 
-@pytest.mark.e2e
-def test_replicas_train_as_their_lone_seeds_would_and_resume(sources, tmp_path):
+def _one_layer_t0():
+    """t0 with one layer a block and a small head: what the replica tests train, 3 times each."""
+    t0 = preset("t0")
+    return t0.replace(blocks=tuple(dataclasses.replace(b, layers=b.layers[:1]) for b in t0.blocks),
+                      head=dataclasses.replace(t0.head, head_filters=64))
+
+
+def _replicas_train_as_their_lone_seeds(sources, tmp_path, epochs: int):
     """Two replicas of trial seed 1 are the lone trainings with seeds 2 and 3, run side by side:
     the trial's scores are their means, and a checkpoint of both resumes to the same scores."""
-    proxy = ProxyConfig(epochs=2, batch_size=4, seed=1, replicas=2)
-    folders = []
+    proxy = ProxyConfig(epochs=epochs, batch_size=4, seed=1, replicas=2)
+    spec = _one_layer_t0()
+    folders, reports = [], []
 
     def new_folder():
         folders.append(tmp_path / f"epoch{len(folders)}")
         folders[-1].mkdir()
         return str(folders[-1])
 
-    reports = []
-    both = train_proxy(preset("t0"), proxy, *sources, report=reports.append, checkpoint_dir=new_folder)
-    assert [r["epoch"] for r in reports] == [1, 2] and reports[-1]["top1"] == both.top1
-    alone = [train_proxy(preset("t0"), dataclasses.replace(proxy, seed=seed, replicas=1), *sources) for seed in (2, 3)]
+    both = train_proxy(spec, proxy, *sources, report=reports.append, checkpoint_dir=new_folder)
+    assert [r["epoch"] for r in reports] == list(range(1, epochs + 1)) and reports[-1]["top1"] == both.top1
+    alone = [train_proxy(spec, dataclasses.replace(proxy, seed=seed, replicas=1), *sources) for seed in (2, 3)]
     assert both.status == "ok" and alone[0].loss != pytest.approx(alone[1].loss, rel=1e-3)  # two different trainings
     assert both.top1 == pytest.approx(np.mean([a.top1 for a in alone]), abs=1e-6)
     assert both.top5 == pytest.approx(np.mean([a.top5 for a in alone]), abs=1e-6)
     assert both.loss == pytest.approx(np.mean([a.loss for a in alone]), rel=1e-4)
-    finished = train_proxy(preset("t0"), proxy, *sources, resume_from=(str(folders[-1]), 2))
+    finished = train_proxy(spec, proxy, *sources, resume_from=(str(folders[-1]), epochs))
     assert (finished.top1, finished.loss) == pytest.approx((both.top1, both.loss), rel=1e-5)
+    if epochs > 1:
+        resumed = train_proxy(spec, proxy, *sources, resume_from=(str(folders[0]), 1))
+        assert resumed.status == "ok" and resumed.epochs == epochs
+
+
+@pytest.mark.e2e
+def test_replicas_train_as_their_lone_seeds_would_and_resume(sources, tmp_path):
+    _replicas_train_as_their_lone_seeds(sources, tmp_path, epochs=1)
+
+
+@pytest.mark.slow
+def test_replicas_over_two_epochs_and_resumed_midway(sources, tmp_path):
+    _replicas_train_as_their_lone_seeds(sources, tmp_path, epochs=2)
 
 
 def test_proxy_trial_with_nan_loss_ends_cleanly(sources):
