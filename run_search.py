@@ -342,7 +342,8 @@ def _fidelity_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, help="reference clip frames (default the run's)")
     parser.add_argument("--resolution", type=int, help="reference clip resolution (default the run's)")
     parser.add_argument("--clips", type=int, help="reference synthetic clips per class (default 2x)")
-    parser.add_argument("--steps", type=int, help="reference batches per epoch (default the proxy's)")
+    parser.add_argument("--steps", type=int,
+                        help="reference batches per epoch (default: one pass over its share of its clips)")
     parser.add_argument("--reference-from", help="reuse the reference trainings of an earlier fidelity folder")
     parser.add_argument("--proxy-only", action="store_true",
                         help="train only the proxy seeds (its noise ceiling needs no reference)")
@@ -370,7 +371,7 @@ def _measured_proxy(args: argparse.Namespace):
     recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
     proxy = dataclasses.replace(run.proxy, epochs=args.proxy_epochs or run.proxy.epochs,
                                 batch_size=args.proxy_batch_size or run.proxy.batch_size, recipe=recipe,
-                                replicas=args.proxy_replicas or run.proxy.replicas,
+                                replicas=run.proxy.replicas if args.proxy_replicas is None else args.proxy_replicas,
                                 steps_per_epoch=run.proxy.steps_per_epoch if args.proxy_steps is None
                                 else args.proxy_steps or None)
     synthetic = run.data.synthetic
@@ -421,8 +422,8 @@ def _fidelity_summary(report: dict) -> str:
     halves = report.get("proxy_half_vs_half_kendall")
     if halves:
         k = halves["seeds_averaged"]
-        lines.append(f"  {f'proxy {k}-seed means':<24}{tau('proxy_half_vs_half_kendall')}   (what --replicas {k} "
-                     f"would reach)")
+        lines.append(f"  {f'proxy {k}-seed means':<24}{tau('proxy_half_vs_half_kendall')}   (seed vs seed when a "
+                     f"trial averages {k} of these trainings)")
     lines.append("  epoch vs last (proxy)   " + "  ".join(f"{e['epoch']}: {e['tau']['value']:+.2f}"
                                                         for e in report["epoch_vs_last_kendall"]
                                                         if e["tau"]["value"] is not None))

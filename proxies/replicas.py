@@ -1,13 +1,14 @@
 """Several networks of one architecture trained side by side, scored by their mean.
 
 A proxy trial's top-1 depends on its seed as much as on its architecture (on the default
-synthetic proxy two seeds of the same network differ by 6 points on average), so a search
+synthetic proxy two seeds of the same network differ by 8 points on average), so a search
 ranking single trainings partly ranks seeds. Averaging `replicas` trainings, each with its own
 initialisation and clip order, shrinks that noise. They are trained as one Keras model with one
 input and one output per replica: one `fit`, one checkpoint, one pipeline of zipped batches,
 and the loss is their sum, whose gradient for each network's weights is that network's own
 (RMSprop and per-variable gradient clipping treat every weight on its own), so each replica
-trains exactly as it would alone.
+trains exactly as it would alone. One exception: a replica whose loss goes NaN makes the sum
+NaN and ends the trial (status 'nan') for all of them.
 """
 from __future__ import annotations
 

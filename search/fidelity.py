@@ -48,7 +48,8 @@ class FidelityOptions:
       seeds: trainings per architecture, each for the proxy and for the reference.
       epochs, frames, resolution, clips, steps: the reference's epochs (default 3x the proxy's),
         clip frames and resolution (default the run's), synthetic clips per class (default 2x)
-        and batches per epoch (default the proxy's: one pass over its share of the clips).
+        and batches per epoch (default the run proxy's setting: one pass over the proxy's
+        share of the reference's clips, 2x the proxy's steps with 2x the clips).
       proxy, proxy_data: proxy settings and data to measure instead of the run's (same
         architectures, same reference).
       kinds: what to train: 'proxy' and 'reference' (a proxy's seed-vs-seed noise ceiling
