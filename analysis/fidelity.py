@@ -8,9 +8,10 @@ by GFLOPs or parameters alone, which a proxy must beat to be worth its cost; tau
 bins (does the proxy rank architectures of similar cost?); top-k overlap; the noise ceiling
 (tau between two seeds of the proxy, and of the reference, averaged over every pair of seeds),
 and with four or more seeds the tau between the means of two halves of them (what a proxy
-averaging that many replicas per trial would reach, measured before paying for it); each single proxy seed against
-the reference (what one training reaches, where the proxy mean over many seeds flatters); and
-tau between an early epoch and the last, which is what ASHA's grace period should be chosen from.
+averaging that many replicas per trial would reach, measured before paying for it); each
+single proxy seed against the reference (what one training reaches, where the proxy mean over
+many seeds flatters); and tau between an early epoch and the last, which is what ASHA's grace
+period should be chosen from.
 """
 from __future__ import annotations
 
@@ -132,10 +133,9 @@ def _agreement(table: pd.DataFrame, kind: str, halves: bool) -> dict | None:
     """`seed_agreement` of a kind's seeds: pairs of single seeds (two or more seeds), or halves
     of them (four or more); None when there are too few."""
     columns = _seed_columns(table, kind)
-    averaged = len(columns) // 2 if halves else 1
-    if len(columns) < 2 * max(averaged, 2 if halves else 1):
+    if len(columns) < (4 if halves else 2):
         return None
-    return {"seeds": len(columns), "seeds_averaged": averaged,
+    return {"seeds": len(columns), "seeds_averaged": len(columns) // 2 if halves else 1,
             **seed_agreement(table[columns], halves=halves).to_dict()}
 
 
