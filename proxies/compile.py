@@ -8,7 +8,8 @@ from search_space import ArchSpec, build_model
 
 from .recipe import Recipe
 
-__all__ = ["make_optimizer", "make_loss", "make_metrics", "use_mixed_precision", "one_hot", "compiled_model"]
+__all__ = ["make_optimizer", "make_loss", "make_metrics", "use_mixed_precision", "one_hot", "compile_for_recipe",
+           "compiled_model"]
 
 
 def make_optimizer(recipe: Recipe, batch_size: int, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
@@ -31,19 +32,24 @@ def make_metrics() -> list:
     return [keras.metrics.CategoricalAccuracy(name="top1"), keras.metrics.TopKCategoricalAccuracy(5, name="top5")]
 
 
-def compiled_model(spec: ArchSpec, num_classes: int, recipe: Recipe, batch_size: int, steps_per_epoch: int,
-                   epochs: int) -> keras.Model:
-    """The spec's model with the recipe's regularisation, compiled with its optimiser, loss and metrics.
-
-    The optimiser's slots are created here, eagerly: left to the first training step, they are
-    created inside its trace, which TensorFlow then traces a second time, costing 10-15 s of
-    every search trial on a 2-core machine (about half of its first epoch).
-    """
-    model = build_model(spec, num_classes, recipe.model)
-    model.compile(optimizer=make_optimizer(recipe, batch_size, steps_per_epoch, epochs), loss=make_loss(recipe),
-                  metrics=make_metrics())
+def compile_for_recipe(model: keras.Model, recipe: Recipe, batch_size: int, steps_per_epoch: int, epochs: int,
+                       loss=None, metrics=None) -> keras.Model:
+    """`model` compiled with the recipe's optimiser and its loss and metrics (or the per-output
+    ones given), the optimiser's slots created here, eagerly: left to the first training step,
+    they are created inside its trace, which TensorFlow then traces a second time, costing
+    10-15 s of every search trial on a 2-core machine (about half of its first epoch)."""
+    model.compile(optimizer=make_optimizer(recipe, batch_size, steps_per_epoch, epochs),
+                  loss=loss if loss is not None else make_loss(recipe),
+                  metrics=metrics if metrics is not None else make_metrics())
     model.optimizer.build(model.trainable_variables)
     return model
+
+
+def compiled_model(spec: ArchSpec, num_classes: int, recipe: Recipe, batch_size: int, steps_per_epoch: int,
+                   epochs: int) -> keras.Model:
+    """The spec's model with the recipe's regularisation, compiled for it (`compile_for_recipe`)."""
+    return compile_for_recipe(build_model(spec, num_classes, recipe.model), recipe, batch_size, steps_per_epoch,
+                              epochs)
 
 
 def one_hot(num_classes: int):

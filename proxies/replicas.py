@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from search_space import ArchSpec, build_model
 
-from .compile import compiled_model, make_loss, make_metrics, make_optimizer
+from .compile import compile_for_recipe, compiled_model, make_loss, make_metrics
 from .recipe import Recipe
 
 __all__ = ["Replicas", "compiled_replicas", "replica_batches", "shared_batches", "averaged_logs"]
@@ -58,11 +58,9 @@ def compiled_replicas(spec: ArchSpec, seeds: list[int], num_classes: int, recipe
     model = Replicas(networks)
     model([tf.zeros([1, 1, 8, 8, 3])] * len(seeds))  # built, so a checkpoint can be loaded into it
     names = [_name(i) for i in range(len(seeds))]
-    model.compile(optimizer=make_optimizer(recipe, batch_size, steps_per_epoch, epochs),
-                  loss={name: make_loss(recipe) for name in names},
-                  metrics={name: make_metrics() for name in names})
-    model.optimizer.build(model.trainable_variables)  # see compiled_model: no second trace
-    return model
+    return compile_for_recipe(model, recipe, batch_size, steps_per_epoch, epochs,
+                              loss={name: make_loss(recipe) for name in names},
+                              metrics={name: make_metrics() for name in names})
 
 
 def replica_batches(datasets: list[tf.data.Dataset]) -> tf.data.Dataset:
