@@ -342,6 +342,7 @@ def _fidelity_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, help="reference clip frames (default the run's)")
     parser.add_argument("--resolution", type=int, help="reference clip resolution (default the run's)")
     parser.add_argument("--clips", type=int, help="reference synthetic clips per class (default 2x)")
+    parser.add_argument("--classes", type=int, help="reference synthetic classes (default the run's)")
     parser.add_argument("--steps", type=int,
                         help="reference batches per epoch (default: one pass over its share of its clips)")
     parser.add_argument("--reference-from", help="reuse the reference trainings of an earlier fidelity folder")
@@ -355,6 +356,7 @@ def _fidelity_args(parser: argparse.ArgumentParser) -> None:
     proxy.add_argument("--proxy-lr", type=float, help="learning rate per 1024 clips")
     proxy.add_argument("--proxy-clips", type=int, help="synthetic clips per class")
     proxy.add_argument("--proxy-difficulty", type=float, help="synthetic data difficulty in [0, 1]")
+    proxy.add_argument("--proxy-classes", type=int, help="synthetic classes")
     parser.add_argument("--cpus-per-trial", type=float, default=_default(FidelityOptions, "cpus"))
     parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted measurement")
@@ -365,7 +367,8 @@ def _measured_proxy(args: argparse.Namespace):
     from search import SearchOptions
 
     if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_replicas,
-                                       args.proxy_steps, args.proxy_lr, args.proxy_clips, args.proxy_difficulty)):
+                                       args.proxy_steps, args.proxy_lr, args.proxy_clips, args.proxy_difficulty,
+                                       args.proxy_classes)):
         return None, None
     run = SearchOptions.load(args.run_dir)
     recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
@@ -376,7 +379,7 @@ def _measured_proxy(args: argparse.Namespace):
                                 else args.proxy_steps or None)
     synthetic = run.data.synthetic
     synthetic = dataclasses.replace(synthetic, clips_per_class=args.proxy_clips or synthetic.clips_per_class,
-                                    difficulty=synthetic.difficulty if args.proxy_difficulty is None
+                                    num_classes=args.proxy_classes or synthetic.num_classes, difficulty=synthetic.difficulty if args.proxy_difficulty is None
                                     else args.proxy_difficulty)
     return proxy, dataclasses.replace(run.data, synthetic=synthetic)
 
@@ -387,7 +390,7 @@ def _fidelity(args: argparse.Namespace) -> int:
     proxy, proxy_data = _measured_proxy(args)
     options = FidelityOptions(run=args.run_dir, output=args.output, sample=args.sample, top=args.top,
                               seeds=args.seeds, epochs=args.epochs, frames=args.frames, resolution=args.resolution,
-                              clips=args.clips, steps=args.steps, proxy=proxy, proxy_data=proxy_data,
+                              clips=args.clips, classes=args.classes, steps=args.steps, proxy=proxy, proxy_data=proxy_data,
                               kinds=("proxy",) if args.proxy_only else ("proxy", "reference"),
                               reference_from=args.reference_from, cpus=args.cpus_per_trial, address=args.address)
     report = run_fidelity(options, resume=args.resume)

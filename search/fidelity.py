@@ -46,10 +46,11 @@ class FidelityOptions:
       sample: architectures picked evenly across GFLOPs (ignored with `top`).
       top: the K best architectures by the run's top-1 instead.
       seeds: trainings per architecture, each for the proxy and for the reference.
-      epochs, frames, resolution, clips, steps: the reference's epochs (default 3x the proxy's),
-        clip frames and resolution (default the run's), synthetic clips per class (default 2x)
-        and batches per epoch (default the run proxy's setting: one pass over the proxy's
-        share of the reference's clips, 2x the proxy's steps with 2x the clips).
+      epochs, frames, resolution, clips, classes, steps: the reference's epochs (default 3x the
+        proxy's), clip frames and resolution (default the run's), synthetic clips per class
+        (default 2x) and classes (default the run's), and batches per epoch (default the run
+        proxy's setting: one pass over the proxy's share of the reference's clips, 2x the
+        proxy's steps with 2x the clips).
       proxy, proxy_data: proxy settings and data to measure instead of the run's (same
         architectures, same reference).
       kinds: what to train: 'proxy' and 'reference' (a proxy's seed-vs-seed noise ceiling
@@ -66,6 +67,7 @@ class FidelityOptions:
     frames: int | None = None
     resolution: int | None = None
     clips: int | None = None
+    classes: int | None = None
     steps: int | None = None
     proxy: ProxyConfig | None = None
     proxy_data: DataConfig | None = None
@@ -120,7 +122,7 @@ def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
         synthetic = data.synthetic
         frames = max(synthetic.frames, ((options.frames or 0) - 1) * run.space.frame_stride + 1)
         synthetic = dataclasses.replace(synthetic, clips_per_class=options.clips or 2 * synthetic.clips_per_class,
-                                        frames=frames, resolution=max(synthetic.resolution, options.resolution or 0))
+                                        num_classes=options.classes or synthetic.num_classes, frames=frames, resolution=max(synthetic.resolution, options.resolution or 0))
         data = dataclasses.replace(data, synthetic=synthetic)
     return _Setup(proxy, options.proxy_data or run.data, reference, data, options.frames, options.resolution)
 

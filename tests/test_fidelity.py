@@ -142,9 +142,25 @@ def test_reference_is_longer_by_default_and_takes_its_own_steps(tmp_path):
     default = _setup(FidelityOptions(run=str(tmp_path / "run")), run)
     assert default.proxy == run.proxy and default.reference.epochs == 3 * run.proxy.epochs
     assert default.reference.steps_per_epoch is None and default.reference_data.synthetic.clips_per_class == 10
-    chosen = _setup(FidelityOptions(run=str(tmp_path / "run"), epochs=24, clips=5, steps=18), run)
+    assert default.reference_data.synthetic.num_classes == 3
+    chosen = _setup(FidelityOptions(run=str(tmp_path / "run"), epochs=24, clips=5, classes=4, steps=18), run)
     assert (chosen.reference.epochs, chosen.reference.steps_per_epoch) == (24, 18)
     assert chosen.reference_data.synthetic.clips_per_class == 5 and chosen.proxy == run.proxy
+    assert chosen.reference_data.synthetic.num_classes == 4 and chosen.data.synthetic.num_classes == 3
+
+
+def test_proxy_flags_describe_another_proxy_on_the_runs_settings(tmp_path):
+    import run_search
+    from conftest import write_run
+
+    write_run(tmp_path / "run", trials=3)
+    args = run_search._parser().parse_args(["fidelity", "--run", str(tmp_path / "run")])
+    assert run_search._measured_proxy(args) == (None, None)  # no flag: the run's own proxy
+    args = run_search._parser().parse_args(["fidelity", "--run", str(tmp_path / "run"), "--proxy-epochs", "16",
+                                            "--proxy-classes", "4", "--proxy-steps", "0"])
+    proxy, data = run_search._measured_proxy(args)
+    assert (proxy.epochs, proxy.steps_per_epoch, proxy.batch_size) == (16, None, 4)
+    assert (data.synthetic.num_classes, data.synthetic.clips_per_class) == (4, 5)
 
 
 def test_grid_rows_skip_jobs_an_interrupted_grid_never_started():
