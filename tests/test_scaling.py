@@ -182,10 +182,10 @@ def test_fit_compound_coefficients_by_proxy_training(tmp_path):
 
     import pandas as pd
 
-    _cli("scale", "--fit", "--base", "t0", "--candidates", "3", "--fit-frames", "4", "--fit-resolution", "32",
+    _cli("scale", "--fit", "--base", "t0", "--candidates", "2", "--fit-frames", "4", "--fit-resolution", "32",
          "--targets", "a0", "--output", str(tmp_path), *TINY_DATA)
     fit = pd.read_csv(tmp_path / "fit.csv")
-    assert sorted(fit["key"]) == ["candidate0", "candidate1", "candidate2"]
+    assert sorted(fit["key"]) == ["candidate0", "candidate1"]
     assert fit["cost_product"].between(1.8, 2.2).all() and fit["top1"].between(0, 1).all()
     chosen = json.loads((tmp_path / "fitted.json").read_text())["chosen"]
     best = fit.set_index("key").loc[chosen["name"]]
