@@ -50,7 +50,7 @@ class SearchOptions:
     """
 
     output: str = ""
-    num_samples: int = 12
+    num_samples: int = 8
     search_alg: str = "random"
     scheduler: str = "asha"
     reward: str = "accuracy"
