@@ -379,7 +379,8 @@ def _measured_proxy(args: argparse.Namespace):
                                 else args.proxy_steps or None)
     synthetic = run.data.synthetic
     synthetic = dataclasses.replace(synthetic, clips_per_class=args.proxy_clips or synthetic.clips_per_class,
-                                    num_classes=args.proxy_classes or synthetic.num_classes, difficulty=synthetic.difficulty if args.proxy_difficulty is None
+                                    num_classes=args.proxy_classes or synthetic.num_classes,
+                                    difficulty=synthetic.difficulty if args.proxy_difficulty is None
                                     else args.proxy_difficulty)
     return proxy, dataclasses.replace(run.data, synthetic=synthetic)
 

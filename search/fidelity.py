@@ -122,7 +122,8 @@ def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
         synthetic = data.synthetic
         frames = max(synthetic.frames, ((options.frames or 0) - 1) * run.space.frame_stride + 1)
         synthetic = dataclasses.replace(synthetic, clips_per_class=options.clips or 2 * synthetic.clips_per_class,
-                                        num_classes=options.classes or synthetic.num_classes, frames=frames, resolution=max(synthetic.resolution, options.resolution or 0))
+                                        num_classes=options.classes or synthetic.num_classes, frames=frames,
+                                        resolution=max(synthetic.resolution, options.resolution or 0))
         data = dataclasses.replace(data, synthetic=synthetic)
     return _Setup(proxy, options.proxy_data or run.data, reference, data, options.frames, options.resolution)
 
