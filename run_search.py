@@ -391,7 +391,8 @@ def _fidelity(args: argparse.Namespace) -> int:
     proxy, proxy_data = _measured_proxy(args)
     options = FidelityOptions(run=args.run_dir, output=args.output, sample=args.sample, top=args.top,
                               seeds=args.seeds, epochs=args.epochs, frames=args.frames, resolution=args.resolution,
-                              clips=args.clips, classes=args.classes, steps=args.steps, proxy=proxy, proxy_data=proxy_data,
+                              clips=args.clips, classes=args.classes, steps=args.steps, proxy=proxy,
+                              proxy_data=proxy_data,
                               kinds=("proxy",) if args.proxy_only else ("proxy", "reference"),
                               reference_from=args.reference_from, cpus=args.cpus_per_trial, address=args.address)
     report = run_fidelity(options, resume=args.resume)
