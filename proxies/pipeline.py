@@ -18,7 +18,7 @@ import functools
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +33,8 @@ from .synthetic import SyntheticConfig, generate_dataset
 from .tfrecord import RecordScan, decode_frames, parse_sequence_example, scan_records
 from .video import VideoError, read_clip
 
-__all__ = ["ClipConfig", "ClipSource", "VideoSource", "TFRecordSource", "SyntheticSource", "open_source",
-           "open_splits", "open_data"]
+__all__ = ["ClipConfig", "ClipSource", "VideoSource", "TFRecordSource", "SyntheticSource", "each_epoch",
+           "open_source", "open_splits", "open_data"]
 
 log = logging.getLogger(__name__)
 AUTOTUNE = tf.data.AUTOTUNE
@@ -72,8 +72,15 @@ class ClipConfig:
         return math.ceil(max(self.resize, self.resolution / math.sqrt(self.crop_area[0])))
 
 
-def _shuffle_seed(seed: int, epoch: int) -> int:
-    return seed * 100_003 + epoch
+def each_epoch(first_epoch: int, last_epoch: int, epoch: Callable[[tf.Tensor], tf.data.Dataset]) -> tf.data.Dataset:
+    """`epoch(e)` for e in first..last-1, back to back, e an int64 tensor.
+
+    Not `Dataset.concatenate` of one dataset per epoch: a concatenation keeps every finished
+    part's iterator, and with it each epoch's shuffle buffer and captured tensors, until the
+    whole stream ends (about 130 MB an epoch on the default synthetic data: 8 GB for a 32-epoch
+    training, `bench/epoch_memory.py`). `flat_map` drops each epoch when it is done.
+    """
+    return tf.data.Dataset.range(first_epoch, last_epoch).flat_map(epoch)
 
 
 def _element_seed(seed: int, epoch, index) -> tf.Tensor:
@@ -183,12 +190,22 @@ class ClipSource(abc.ABC):
                  buffer: int) -> tf.data.Dataset:
         """Epoch order: shuffled when training, numbered by position, then this worker's share.
 
+        Training shuffles each block of `buffer` items (the whole list for in-memory and video
+        sources) with a stateless permutation keyed by (seed, epoch, block): the order depends on
+        nothing else (not TensorFlow's global seed), and `epoch` may be a tensor (`each_epoch`).
         Sharding after the shuffle and before any decoding gives each data-parallel worker a
         disjoint part of the same epoch and decodes every video once; the position keys the
         clip's randomness, so it does not depend on how many workers share the epoch.
         """
         if training:
-            ds = ds.shuffle(buffer, seed=_shuffle_seed(seed, epoch), reshuffle_each_iteration=False)
+            def permuted(block_index, block):
+                # Negative first key: never the key of an element's augmentation (`_element_seed`).
+                key = tf.stack([-1 - tf.cast(seed, tf.int64) * 100_003 - tf.cast(epoch, tf.int64), block_index])
+                size = tf.shape(tf.nest.flatten(block)[0], out_type=tf.int64)[0]
+                order = tf.random.experimental.stateless_shuffle(tf.range(size), key)
+                return tf.nest.map_structure(lambda items: tf.gather(items, order), block)
+
+            ds = ds.batch(buffer).enumerate().map(permuted).unbatch()
         ds = ds.enumerate()
         return ds.shard(*shard) if shard else ds
 
@@ -220,8 +237,7 @@ class ClipSource(abc.ABC):
             ds = self.dataset(training, batch_size, seed, e, True, shard)
             return ds.repeat().take(steps_per_epoch) if steps_per_epoch else ds
 
-        parts = [epoch(e) for e in range(first_epoch, last_epoch)]
-        return functools.reduce(tf.data.Dataset.concatenate, parts)
+        return each_epoch(first_epoch, last_epoch, epoch)
 
 
 class VideoSource(ClipSource):
@@ -355,16 +371,25 @@ class SyntheticSource(ClipSource):
     def __repr__(self) -> str:
         return f"SyntheticSource({len(self)} clips)"
 
-    def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
-        ds = tf.data.Dataset.from_tensor_slices((self.videos, self.labels))
+    @functools.cached_property
+    def _tensors(self) -> tuple[tf.Tensor, tf.Tensor]:
+        """The clips and labels as tensors, made once (eagerly, even when first asked for while a
+        dataset function is traced): datasets use them by reference, where a NumPy array would
+        be copied into every dataset built from it."""
+        with tf.init_scope():
+            return tf.constant(self.videos), tf.constant(self.labels)
 
-        def sample(i, item):
-            video, label = item
+    def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
+        videos, labels = self._tensors
+
+        def sample(i, index):
+            video = videos[index]
             indices = _frame_indices(tf.shape(video)[0], self.clip.frames, self.clip.stride, training,
                                      _element_seed(seed, epoch, i))
-            return i, tf.gather(video, indices), label
+            return i, tf.gather(video, indices), labels[index]
 
-        ds = self._ordered(ds, training, seed, epoch, shard, len(self.labels))
+        # Clip numbers are shuffled, not clips: no copy of every clip into a buffer each epoch.
+        ds = self._ordered(tf.data.Dataset.range(len(self.labels)), training, seed, epoch, shard, len(self.labels))
         return ds.map(sample, num_parallel_calls=AUTOTUNE, deterministic=True)
 
 

@@ -25,7 +25,7 @@ from search_space import ArchSpec, count_flops
 
 from .compile import one_hot
 from .config import ProxyConfig
-from .pipeline import ClipSource
+from .pipeline import ClipSource, each_epoch
 from .replicas import averaged_logs, compiled_replicas, replica_batches, shared_batches
 
 __all__ = ["train_proxy", "TrialResult", "checkpoint_epochs"]
@@ -114,9 +114,6 @@ def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes:
     """One epoch of the proxy's classes and clips; with `steps`, exactly that many batches.
 
     Exact epochs keep epoch e's data in epoch e however many clips the class subset leaves.
-    tf.data's autotuning is off: its model thread can hold the deletion of a pipeline's
-    iterator at the end of `fit` for 5-20 s on a loaded machine (seen in 3 of 4 trials of a
-    2-core search), and the proxy's in-memory pipeline needs no tuning.
     """
     ds = source.dataset(training, proxy.batch_size, seed=proxy.seed, epoch=epoch).unbatch()
     if num_classes < source.num_classes:
@@ -126,9 +123,16 @@ def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes:
     ds = ds.batch(proxy.batch_size, drop_remainder=training)
     if steps:
         ds = ds.repeat().take(steps)
+    return ds.map(one_hot(num_classes)).prefetch(tf.data.AUTOTUNE)
+
+
+def _static_pipeline() -> tf.data.Options:
+    """tf.data's autotuning off: its model thread can hold the deletion of a pipeline's iterator
+    at the end of `fit` for 5-20 s on a loaded machine (seen in 3 of 4 trials of a 2-core
+    search), and the proxy's in-memory pipeline needs no tuning."""
     options = tf.data.Options()
     options.autotune.enabled = False
-    return ds.map(one_hot(num_classes)).prefetch(tf.data.AUTOTUNE).with_options(options)
+    return options
 
 
 @contextlib.contextmanager
@@ -154,17 +158,18 @@ def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
                               steps, proxy.epochs)
     if resume_from:
         model.load_weights(os.path.join(resume_from[0], CHECKPOINT_WEIGHTS))
-    val_ds = shared_batches(_subset(val, proxy, False, num_classes), proxy.replicas)
+    val_ds = shared_batches(_subset(val, proxy, False, num_classes), proxy.replicas).with_options(_static_pipeline())
     if first_epoch == proxy.epochs:  # resumed after its last epoch: only the evaluation is left
         logs = averaged_logs(model.evaluate(val_ds, return_dict=True, verbose=0))
         progress.epochs = first_epoch
         progress.last = {"top1": logs["top1"], "top5": logs["top5"], "loss": logs["loss"], "train_loss": 0.0}
         return
-    epochs = []
+    streams = []
     for order in orders:
-        keras.utils.set_random_seed(order.seed)  # tf.data's shuffle order also follows the global seed
-        epochs.append([_subset(train, order, True, num_classes, e, steps) for e in range(first_epoch, proxy.epochs)])
-    train_ds = functools.reduce(tf.data.Dataset.concatenate, [replica_batches(list(parts)) for parts in zip(*epochs)])
+        streams.append(each_epoch(first_epoch, proxy.epochs,
+                                  functools.partial(_subset, train, order, True, num_classes, steps=steps)))
+    # Every epoch of every replica is exactly `steps` batches, so the streams zip epoch by epoch.
+    train_ds = replica_batches(streams).with_options(_static_pipeline())
     model.fit(train_ds, epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
               validation_data=val_ds, callbacks=[progress], verbose=0)
 
