@@ -420,6 +420,7 @@ def _fidelity_summary(report: dict) -> str:
              "  one proxy seed vs ref.  " + ("  ".join(f"{v:+.2f}" for v in singles) or "n/a") + "   (each seed)",
              f"  GFLOPs vs reference     {tau('gflops_vs_reference_kendall')}",
              f"  params vs reference     {tau('params_vs_reference_kendall')}",
+             f"  proxy minus GFLOPs      {tau('proxy_minus_gflops_kendall')}   (paired: above 0 is clearly better)",
              f"  run's own vs reference  {tau('run_vs_reference_kendall')}",
              f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   "
              f"(noise ceiling{'; ' + pairs('proxy') if pairs('proxy') else ''})",

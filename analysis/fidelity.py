@@ -4,7 +4,8 @@ Input: one row per training of an architecture (`arch_id`, `gflops`, `params`, `
 'proxy' or 'reference', `seed`, final `top1`, per-epoch `curve`). Output: the numbers NAS
 papers report for proxy fidelity (EcoNAS, NAS-Bench): Kendall tau-b and Spearman of the proxy
 ranking against the reference ranking, with bootstrap intervals (scipy); the same for ranking
-by GFLOPs or parameters alone, which a proxy must beat to be worth its cost; tau within GFLOPs
+by GFLOPs or parameters alone, which a proxy must beat to be worth its cost, and the proxy's
+margin over each with a paired interval; tau within GFLOPs
 bins (does the proxy rank architectures of similar cost?); top-k overlap; the noise ceiling
 (tau between two seeds of the proxy, and of the reference, averaged over every pair of seeds),
 and with four or more seeds the tau between the means of two halves of them (what a proxy
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["Correlation", "rank_correlation", "seed_agreement", "top_k_overlap", "per_architecture",
+__all__ = ["Correlation", "rank_correlation", "advantage", "seed_agreement", "top_k_overlap", "per_architecture",
            "fidelity_report"]
 
 _STATISTICS: dict[str, Callable] = {
@@ -57,6 +58,18 @@ def rank_correlation(x, y, method: str = "kendall", confidence: float = 0.9, res
     """`method` ('kendall' tau-b, 'spearman', 'weighted' tau) of x against y, with a paired
     percentile bootstrap interval over the items (scipy.stats.bootstrap)."""
     return _bootstrapped(np.column_stack([np.asarray(x, float), np.asarray(y, float)]), _STATISTICS[method], method,
+                         confidence, resamples, seed)
+
+
+def advantage(score, baseline, reference, method: str = "kendall", confidence: float = 0.9, resamples: int = 2000,
+              seed: int = 0) -> Correlation:
+    """How much better `score` ranks `reference` than `baseline` does: the difference of their
+    `method` correlations with the reference, with a paired bootstrap interval (the same
+    resampled architectures for both). Two separate intervals overlap long before a difference
+    is in doubt; an interval of the difference above 0 is what "clearly above" means."""
+    correlation = _STATISTICS[method]
+    return _bootstrapped(np.column_stack([np.asarray(v, float) for v in (score, baseline, reference)]),
+                         lambda s, b, r: correlation(s, r) - correlation(b, r), f"{method} difference",
                          confidence, resamples, seed)
 
 
@@ -161,6 +174,7 @@ def fidelity_report(trainings: pd.DataFrame, bins: int = 3) -> dict:
         report[f"proxy_vs_reference_{method}"] = rank_correlation(proxy, reference, method).to_dict()
     for baseline in ("gflops", "params"):
         report[f"{baseline}_vs_reference_kendall"] = rank_correlation(table[baseline], reference).to_dict()
+        report[f"proxy_minus_{baseline}_kendall"] = advantage(proxy, table[baseline], reference).to_dict()
     if "run_seed0" in table:  # the search's own scores (early-stopped trials at their last epoch)
         report["run_vs_reference_kendall"] = rank_correlation(table["run_seed0"], reference).to_dict()
     groups = pd.qcut(table["gflops"].rank(method="first"), min(bins, max(1, n // 3)), labels=False)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.fidelity import fidelity_report, per_architecture, rank_correlation, seed_agreement, top_k_overlap
+from analysis.fidelity import advantage, fidelity_report, per_architecture, rank_correlation, seed_agreement, top_k_overlap
 
 
 def test_rank_correlations_on_known_rankings():
@@ -60,6 +60,20 @@ def test_fidelity_report_separates_a_good_proxy_from_noise():
     assert good["epoch_vs_last_kendall"][-1]["tau"]["value"] == pytest.approx(1.0)
     assert sum(b["tau"]["n"] for b in good["within_gflops_bins_kendall"]) == 12
     assert good["top_k_overlap"]["k"] == 3
+    # The margin over GFLOPs is the proxy's tau minus GFLOPs' tau: clearly above 0 for the good proxy.
+    margin = good["proxy_minus_gflops_kendall"]
+    assert margin["value"] == pytest.approx(good["proxy_vs_reference_kendall"]["value"]
+                                            - good["gflops_vs_reference_kendall"]["value"])
+    assert margin["low"] > 0 and noise["proxy_minus_gflops_kendall"]["value"] < margin["value"]
+
+
+def test_advantage_is_paired_and_zero_against_itself():
+    rng = np.random.default_rng(1)
+    truth = rng.normal(size=20)
+    same = advantage(truth, truth, truth + rng.normal(0, 0.3, 20))
+    assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)  # paired: every resample cancels
+    better = advantage(truth + rng.normal(0, 0.1, 20), rng.normal(size=20), truth)
+    assert better.low > 0 and better.method == "kendall difference"
 
 
 def test_averaging_seeds_raises_the_noise_ceiling():
