@@ -37,8 +37,8 @@ class SyntheticConfig:
     end within a few points of each other and even a 3x longer training ranks them by seed
     (Kendall tau +0.23 between two seeds); the others (periodic vs one-off motion, up/down,
     slow vs fast, the order of two flashes) need temporal reach, and the same architectures
-    spread over 40 points that two seeds agree on (README, Proxy fidelity). 240 clips a class,
-    48 held out: 672 validation clips.
+    spread over 50 points (README, Proxy fidelity). 240 clips a class, 48 held out: 672
+    validation clips.
     """
 
     num_classes: int = 14
