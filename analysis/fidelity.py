@@ -16,6 +16,7 @@ period should be chosen from.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -59,6 +60,7 @@ def rank_correlation(x, y, method: str = "kendall", confidence: float = 0.9, res
     percentile bootstrap interval over the items (scipy.stats.bootstrap)."""
     return _bootstrapped(np.column_stack([np.asarray(x, float), np.asarray(y, float)]), _STATISTICS[method], method,
                          confidence, resamples, seed)
+
 
 
 def advantage(score, baseline, reference, method: str = "kendall", confidence: float = 0.9, resamples: int = 2000,
@@ -142,17 +144,17 @@ def _seed_columns(table: pd.DataFrame, kind: str) -> list[str]:
     return sorted((c for c in table if c.startswith(f"{kind}_seed")), key=lambda c: int(c[len(kind) + 5:]))
 
 
-def _agreement(table: pd.DataFrame, kind: str, halves: bool) -> dict | None:
+def _agreement(table: pd.DataFrame, kind: str, halves: bool, resamples: int) -> dict | None:
     """`seed_agreement` of a kind's seeds: pairs of single seeds (two or more seeds), or halves
     of them (four or more); None when there are too few."""
     columns = _seed_columns(table, kind)
     if len(columns) < (4 if halves else 2):
         return None
     return {"seeds": len(columns), "seeds_averaged": len(columns) // 2 if halves else 1,
-            **seed_agreement(table[columns], halves=halves).to_dict()}
+            **seed_agreement(table[columns], halves=halves, resamples=resamples).to_dict()}
 
 
-def _epoch_taus(trainings: pd.DataFrame) -> list[dict]:
+def _epoch_taus(trainings: pd.DataFrame, resamples: int) -> list[dict]:
     """Kendall tau between the proxy ranking after each epoch (mean over seeds) and after the last."""
     proxy = trainings[trainings["kind"] == "proxy"]
     curves = proxy.groupby("arch_id")["curve"].apply(lambda c: np.nanmean(np.stack([np.asarray(v, float)
@@ -160,36 +162,40 @@ def _epoch_taus(trainings: pd.DataFrame) -> list[dict]:
     if curves.empty:
         return []
     matrix = np.stack(curves.to_numpy())
-    return [{"epoch": e + 1, "tau": rank_correlation(matrix[:, e], matrix[:, -1]).to_dict()}
+    return [{"epoch": e + 1, "tau": rank_correlation(matrix[:, e], matrix[:, -1], resamples=resamples).to_dict()}
             for e in range(matrix.shape[1])]
 
 
-def fidelity_report(trainings: pd.DataFrame, bins: int = 3) -> dict:
-    """All fidelity statistics of a table of trainings (see the module docstring)."""
+def fidelity_report(trainings: pd.DataFrame, bins: int = 3, resamples: int = 2000) -> dict:
+    """All fidelity statistics of a table of trainings (see the module docstring); every interval
+    is a bootstrap of `resamples` resamples (about 35 of them for 16 epochs: fewer is quicker
+    and coarser)."""
     table = per_architecture(trainings)
+    correlate = functools.partial(rank_correlation, resamples=resamples)
     proxy, reference = table["proxy_mean"], table["reference_mean"]
     n = len(table)
     report: dict = {"architectures": n, "trainings": len(trainings)}
     for method in ("kendall", "spearman", "weighted"):
-        report[f"proxy_vs_reference_{method}"] = rank_correlation(proxy, reference, method).to_dict()
+        report[f"proxy_vs_reference_{method}"] = correlate(proxy, reference, method).to_dict()
     for baseline in ("gflops", "params"):
-        report[f"{baseline}_vs_reference_kendall"] = rank_correlation(table[baseline], reference).to_dict()
-        report[f"proxy_minus_{baseline}_kendall"] = advantage(proxy, table[baseline], reference).to_dict()
+        report[f"{baseline}_vs_reference_kendall"] = correlate(table[baseline], reference).to_dict()
+        report[f"proxy_minus_{baseline}_kendall"] = advantage(proxy, table[baseline], reference,
+                                                              resamples=resamples).to_dict()
     if "run_seed0" in table:  # the search's own scores (early-stopped trials at their last epoch)
-        report["run_vs_reference_kendall"] = rank_correlation(table["run_seed0"], reference).to_dict()
+        report["run_vs_reference_kendall"] = correlate(table["run_seed0"], reference).to_dict()
     groups = pd.qcut(table["gflops"].rank(method="first"), min(bins, max(1, n // 3)), labels=False)
     report["within_gflops_bins_kendall"] = [
         {"gflops_from": float(part["gflops"].min()), "gflops_to": float(part["gflops"].max()),
-         "tau": rank_correlation(part["proxy_mean"], part["reference_mean"]).to_dict()}
+         "tau": correlate(part["proxy_mean"], part["reference_mean"]).to_dict()}
         for _, part in table.groupby(groups)]
     k = max(1, n // 4)
     report["top_k_overlap"] = {"k": k, "proxy": top_k_overlap(proxy, reference, k),
                                "gflops": top_k_overlap(table["gflops"], reference, k)}
     report["proxy_one_seed_vs_reference_kendall"] = [
-        {"seed": int(c[len("proxy_seed"):]), **rank_correlation(table[c], reference).to_dict()}
+        {"seed": int(c[len("proxy_seed"):]), **correlate(table[c], reference).to_dict()}
         for c in _seed_columns(table, "proxy")]
     for kind in ("proxy", "reference"):
-        report[f"{kind}_seed_vs_seed_kendall"] = _agreement(table, kind, halves=False)
-        report[f"{kind}_half_vs_half_kendall"] = _agreement(table, kind, halves=True)
-    report["epoch_vs_last_kendall"] = _epoch_taus(trainings)
+        report[f"{kind}_seed_vs_seed_kendall"] = _agreement(table, kind, halves=False, resamples=resamples)
+        report[f"{kind}_half_vs_half_kendall"] = _agreement(table, kind, halves=True, resamples=resamples)
+    report["epoch_vs_last_kendall"] = _epoch_taus(trainings, resamples)
     return report

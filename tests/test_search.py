@@ -165,7 +165,9 @@ def test_killed_driver_resumes_without_losing_trials(tmp_path):
                               str(tmp_path)], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     table = _table(tmp_path)
-    assert len(table) == 2 and (table["status"] == "ok").sum() == 2 >= done_before
+    # Seen once in CI and never since (one trial missing after the resume): say what Ray kept.
+    kept = sorted(p.name for p in state.iterdir())
+    assert len(table) == 2 and (table["status"] == "ok").sum() == 2 >= done_before, (kept, resumed.stdout[-3000:])
 
 
 @pytest.mark.slow  # CI runs the family searches on a 2-node cluster instead (tests/test_scaling.py)
