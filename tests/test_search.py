@@ -88,6 +88,13 @@ def _table(output):
     return pd.read_csv(output / "trials.csv")
 
 
+def _one_layer_space(folder) -> list[str]:
+    """--space flags for one layer a stage: a third of a trial's time, for tests where the
+    architecture does not matter (most of a tiny trial is tracing the model's graph)."""
+    SearchSpace(depths=((1, 1),) * 5).to_yaml(folder / "one_layer_space.yaml")
+    return ["--space", str(folder / "one_layer_space.yaml")]
+
+
 @pytest.mark.e2e
 def test_three_trial_search_end_to_end_with_a_failing_trial(tmp_path, monkeypatch):
     # Seed 0 samples a0 (the seed architecture, stem 8) then two stem-16 specs inside the budget;
@@ -138,7 +145,7 @@ def test_three_trial_search_end_to_end_with_a_failing_trial(tmp_path, monkeypatc
 
 @pytest.mark.e2e
 def test_keras_tuner_engine(tmp_path):
-    _search(tmp_path, "--num-samples", "1", "--engine", "keras-tuner")
+    _search(tmp_path, "--num-samples", "1", "--engine", "keras-tuner", *_one_layer_space(tmp_path))
     table = _table(tmp_path)
     assert len(table) == 1 and (table["status"] == "ok").all() and table["top1"].notna().all()
 
@@ -146,7 +153,7 @@ def test_keras_tuner_engine(tmp_path):
 @pytest.mark.e2e
 def test_killed_driver_resumes_without_losing_trials(tmp_path):
     command = [sys.executable, str(REPO / "run_search.py"), "search", "--output", str(tmp_path), *TINY,
-               "--num-samples", "2", "--scheduler", "none", "--cpus-per-trial", "2"]
+               "--num-samples", "2", "--scheduler", "none", "--cpus-per-trial", "2", *_one_layer_space(tmp_path)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     state = tmp_path / "ray" / "search"
     deadline = time.time() + 400

@@ -40,15 +40,16 @@ def test_proxy_trial_reports_and_checkpoints_each_epoch_and_resumes(sources, tmp
         folders[-1].mkdir()
         return str(folders[-1])
 
-    full = train_proxy(preset("t0"), proxy, *sources, report=reports.append, checkpoint_dir=new_folder)
+    spec = _one_layer_t0()
+    full = train_proxy(spec, proxy, *sources, report=reports.append, checkpoint_dir=new_folder)
     assert full.status == "ok" and full.epochs == 2 and [r["epoch"] for r in reports] == [1, 2]
     assert [r["status"] for r in reports] == ["running", "ok"] and reports[-1]["top1"] == full.top1
     assert 0.0 <= full.top1 <= full.top5 <= 1.0 and np.isfinite(full.loss)
     assert full.train_clips_per_s > 0 and full.wall_time_s > 0 and full.gflops > 0 and full.params > 0
     assert [checkpoint_epochs(str(f)) for f in folders] == [1, 2]
-    finished = train_proxy(preset("t0"), proxy, *sources, resume_from=(str(folders[-1]), 2))
+    finished = train_proxy(spec, proxy, *sources, resume_from=(str(folders[-1]), 2))
     assert finished.status == "ok" and finished.top1 == pytest.approx(full.top1)
-    resumed = train_proxy(preset("t0"), proxy, *sources, resume_from=(str(folders[0]), 1))
+    resumed = train_proxy(spec, proxy, *sources, resume_from=(str(folders[0]), 1))
     assert resumed.status == "ok" and resumed.epochs == 2
 
 
