@@ -177,6 +177,27 @@ def test_killed_driver_resumes_without_losing_trials(tmp_path):
     assert len(table) == 2 and (table["status"] == "ok").sum() == 2 >= done_before, (kept, resumed.stdout[-3000:])
 
 
+def test_workers_do_not_print_their_sigterm_exit_from_a_gc_callback():
+    # Ray stops idle workers with SIGTERM, whose handler raises SystemExit wherever the worker is,
+    # sometimes inside a weakref callback: Python then prints "Exception ignored" and a traceback.
+    code = """
+import functools, sys, weakref
+from proxies.cluster import quiet_exit_in_callbacks
+sys.unraisablehook = functools.partial(quiet_exit_in_callbacks, report=sys.unraisablehook)
+class Thing: pass
+def collect(error):
+    thing = Thing()
+    def callback(_):
+        raise error
+    ref = weakref.ref(thing, callback)
+    del thing
+    return ref
+collect(SystemExit(1)); collect(ValueError("still reported"))
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0 and "SystemExit" not in run.stderr and "still reported" in run.stderr, run.stderr
+
+
 @pytest.mark.slow  # CI runs the family searches on a 2-node cluster instead (tests/test_scaling.py)
 def test_search_on_a_two_node_cluster(tmp_path):
     from ray.cluster_utils import Cluster
