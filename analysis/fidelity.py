@@ -62,7 +62,6 @@ def rank_correlation(x, y, method: str = "kendall", confidence: float = 0.9, res
                          confidence, resamples, seed)
 
 
-
 def advantage(score, baseline, reference, method: str = "kendall", confidence: float = 0.9, resamples: int = 2000,
               seed: int = 0) -> Correlation:
     """How much better `score` ranks `reference` than `baseline` does: the difference of their
