@@ -258,7 +258,7 @@ def _scale(args: argparse.Namespace) -> int:
     output = Path(args.output)
     (output / "specs").mkdir(parents=True, exist_ok=True)
     if args.fit or args.rule == "x3d":
-        from search_space.tf_runtime import load_tensorflow
+        from infra.tf_runtime import load_tensorflow
 
         load_tensorflow()
         args.rule = _fitted_rule(args, base)
@@ -580,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.set_defaults(run=_search, tensorflow=True)  # no command: the default search
     args = parser.parse_args(argv)
     from search_space import UserError
-    from search_space.tf_runtime import load_tensorflow
+    from infra.tf_runtime import load_tensorflow
 
     if args.tensorflow:
         load_tensorflow()  # once, before any module imports it, so its start-up notices stay off the console

@@ -20,7 +20,7 @@ from pathlib import Path
 # so one script measures both sides of a before/after comparison on the same machine.
 sys.path.insert(0, os.environ.get("MOVINET_CODE") or str(Path(__file__).resolve().parents[1]))
 
-from search_space.tf_runtime import load_tensorflow  # noqa: E402
+from infra.tf_runtime import load_tensorflow  # noqa: E402
 
 tf = load_tensorflow()
 import keras  # noqa: E402

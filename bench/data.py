@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search_space.tf_runtime import load_tensorflow  # noqa: E402
+from infra.tf_runtime import load_tensorflow  # noqa: E402
 
 tf = load_tensorflow()
 import keras  # noqa: E402

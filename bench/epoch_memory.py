@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def measure(epochs: int, steps: int) -> dict:
     """One proxy training in this process: peak RSS (GiB) and seconds."""
     sys.path.insert(0, os.environ.get("MOVINET_CODE") or str(ROOT))
-    from search_space.tf_runtime import load_tensorflow
+    from infra.tf_runtime import load_tensorflow
 
     load_tensorflow()
     from proxies.config import ProxyConfig

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from search_space import ModelOptions
-from search_space.config_io import OptionsError
+from infra.errors import OptionsError
 
 from .recipe import Recipe
 from .synthetic import SyntheticConfig

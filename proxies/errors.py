@@ -1,7 +1,7 @@
 """Errors in the data a user points us at (a folder, a CSV, TFRecord shards)."""
 from __future__ import annotations
 
-from search_space.errors import UserError
+from infra.errors import UserError
 
 __all__ = ["DataError"]
 

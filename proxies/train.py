@@ -22,11 +22,11 @@ import json
 from pathlib import Path
 
 from search_space import ArchSpec
-from search_space.config_io import from_plain, to_plain
-from search_space.errors import RunExistsError
-from search_space.tf_runtime import load_tensorflow
+from infra.config_io import from_plain, to_plain
+from infra.errors import RunExistsError
+from infra.tf_runtime import load_tensorflow
 
-from .cluster import connect
+from infra.ray_cluster import connect
 from .config import TrainConfig
 
 __all__ = ["train", "training_spec"]

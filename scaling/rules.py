@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from search_space.config_io import OptionsError
+from infra.errors import OptionsError
 
 __all__ = ["Multipliers", "Compound", "WidthDominant", "Greedy", "Rule", "parse_rule", "AXES"]
 

@@ -37,7 +37,7 @@ def search_family(options: SearchOptions, targets: list[str], output: Path, resu
     """One scaled search per target (concurrent Ray tasks), the best of each as the family."""
     import ray
 
-    from proxies.cluster import connect
+    from infra.ray_cluster import connect
 
     from .driver import run_search
 
@@ -86,7 +86,7 @@ def train_family(folder: Path, config: TrainConfig, address: str | None = None) 
     interrupted one resumes."""
     import ray
 
-    from proxies.cluster import connect
+    from infra.ray_cluster import connect
 
     connect(address)
     remote_train = ray.remote(num_cpus=0)(_train_member)

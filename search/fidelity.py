@@ -27,7 +27,7 @@ from analysis.fidelity import fidelity_report, per_architecture
 from analysis.plots import plot_fidelity
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec, InputSpec, UserError, count_flops
-from search_space.config_io import to_plain
+from infra.config_io import to_plain
 
 from .grid import GridJob, train_grid
 from .options import SearchOptions

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec
-from search_space.errors import RunExistsError
+from infra.errors import RunExistsError
 
 from .progress import quiet_tune
 from .trial import prepare_worker, train_and_report
@@ -45,7 +45,7 @@ def train_grid(jobs: list[GridJob], folder: Path, name: str, cpus: float = 1.0, 
     final top-1 and the per-epoch top-1 curve (JSON)."""
     from ray import tune
 
-    from proxies.cluster import connect
+    from infra.ray_cluster import connect
 
     storage = (folder / "ray").resolve()
     experiment = storage / name

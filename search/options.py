@@ -13,7 +13,8 @@ from pathlib import Path
 
 from proxies.config import DataConfig, ProxyConfig
 from search_space import Budget, SearchSpace
-from search_space.config_io import OptionsError, from_plain, to_plain
+from infra.config_io import from_plain, to_plain
+from infra.errors import OptionsError
 
 __all__ = ["SearchOptions", "TrialResources", "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
 

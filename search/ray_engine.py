@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from proxies.cluster import connect
+from infra.ray_cluster import connect
 from search_space import SearchSpace
-from search_space.errors import RunExistsError
+from infra.errors import RunExistsError
 
 from .options import SearchOptions
 from .progress import ProgressTable, quiet_tune

@@ -21,7 +21,7 @@ from typing import Callable
 
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec, Budget, SearchSpace, arch_id
-from search_space.tf_runtime import load_tensorflow
+from infra.tf_runtime import load_tensorflow
 
 __all__ = ["TrialTask", "run_trial", "reward", "proxy_sources", "prepare_worker", "train_and_report", "FAULT_ENV"]
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from infra.errors import UserError
+
 from .budget import Budget, check_budget_feasible
 from .cost import Cost, count_flops
 from .ensemble import EnsembleSpec
-from .errors import CheckpointMismatchError, SpecError, UserError
+from .errors import CheckpointMismatchError, SpecError
 from .model_options import ModelOptions
 from .presets import PRESET_NAMES, load_arch, preset, streaming_variant
 from .space import SearchSpace

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config_io import dump_yaml
+from infra.config_io import dump_yaml
 from .errors import SpecError
 from .spec import ArchSpec, InputSpec
 

@@ -1,17 +1,13 @@
-"""The one kind of error that means "the input is wrong", shared by every package.
+"""Errors in an architecture: a spec that cannot be built, a checkpoint that does not fit it.
 
-A `UserError` is a mistake in what the user gave (a spec field, a data folder, an option, a
-checkpoint for another model): the CLI prints its message in one line and exits with status 2.
-Anything else is a bug and keeps its traceback. Subclasses name the area so callers can catch
-narrowly; they also derive from `ValueError` where Python code has always expected that.
+Both are `UserError`s (`infra.errors`): the CLI reports them in one line. They also derive
+from `ValueError`, which Python callers have always caught.
 """
 from __future__ import annotations
 
-__all__ = ["UserError", "SpecError", "CheckpointMismatchError", "RunExistsError"]
+from infra.errors import UserError
 
-
-class UserError(Exception):
-    """Bad input, reported to the user as one line naming what is wrong."""
+__all__ = ["SpecError", "CheckpointMismatchError"]
 
 
 class SpecError(UserError, ValueError):
@@ -20,7 +16,3 @@ class SpecError(UserError, ValueError):
 
 class CheckpointMismatchError(UserError, ValueError):
     """The checkpoint does not fit the model; the message names the first offending variable."""
-
-
-class RunExistsError(UserError):
-    """The output folder already holds a run (search or training) and resume was not asked for."""

@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from .config_io import OptionsError, dump_yaml, from_plain, to_plain
+from infra.config_io import dump_yaml, from_plain, to_plain
+from infra.errors import OptionsError
 from .errors import SpecError
 from .rounding import make_divisible
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from .config_io import dump_yaml
+from infra.config_io import dump_yaml
 from .errors import SpecError
 
 __all__ = [

@@ -13,12 +13,12 @@ from search import SearchOptions
 from search.records import trial_status
 from search.trial import reward
 from search_space import Budget, SearchSpace, UserError, preset
-from search_space.config_io import OptionsError
+from infra.errors import OptionsError
 
 RUNTIMES = {"tensorflow", "keras", "ray"}
 
 
-@pytest.mark.parametrize("modules", ["search_space", "analysis", "search.options", "proxies.config"])
+@pytest.mark.parametrize("modules", ["infra", "search_space", "scaling", "analysis", "search.options", "proxies.config"])
 def test_core_packages_import_no_deep_learning_runtime(modules):
     code = (f"import sys, {modules}; loaded = {sorted(RUNTIMES)!r}; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in loaded); assert not bad, bad")
@@ -128,7 +128,7 @@ def test_default_search_stops_early_with_asha():
 def test_user_errors_are_one_family():
     from proxies.errors import DataError
     from search_space import CheckpointMismatchError, SpecError
-    from search_space.errors import RunExistsError
+    from infra.errors import RunExistsError
 
     for error in (SpecError, CheckpointMismatchError, DataError, OptionsError, RunExistsError):
         assert issubclass(error, UserError)

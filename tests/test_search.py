@@ -182,7 +182,7 @@ def test_workers_do_not_print_their_sigterm_exit_from_a_gc_callback():
     # sometimes inside a weakref callback: Python then prints "Exception ignored" and a traceback.
     code = """
 import functools, sys, weakref
-from proxies.cluster import quiet_exit_in_callbacks
+from infra.ray_cluster import quiet_exit_in_callbacks
 sys.unraisablehook = functools.partial(quiet_exit_in_callbacks, report=sys.unraisablehook)
 class Thing: pass
 def collect(error):

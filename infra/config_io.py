@@ -18,13 +18,9 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import UserError
+from .errors import OptionsError
 
-__all__ = ["OptionsError", "to_plain", "from_plain", "dump_yaml"]
-
-
-class OptionsError(UserError):
-    """An options file or dict that does not fit its dataclass; the message names the field path."""
+__all__ = ["to_plain", "from_plain", "dump_yaml"]
 
 
 def to_plain(value: Any) -> Any:
