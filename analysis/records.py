@@ -20,7 +20,10 @@ def load_run(folder: str | Path) -> pd.DataFrame:
     path = Path(folder) / "trials.parquet"
     if not path.is_file():
         raise RunNotFoundError(f"{folder}: no trials.parquet (not a finished search run)")
-    return pd.read_parquet(path)
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise RunNotFoundError(f"{path}: unreadable ({str(err).splitlines()[0]})") from None
 
 
 def spec_of(record: pd.Series | dict, name: str | None = None) -> ArchSpec:

@@ -19,12 +19,18 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from infra.errors import RunExistsError
+from infra.files import read_json, write_bytes, write_json, write_text
+from infra.run_folder import RunKind, claim_output
+
 from .family import plot_family_accuracy
 from .hypervolume import Bounds, hypervolume
-from .records import load_runs, run_options, spec_of
+from .records import RunNotFoundError, load_runs, run_options, spec_of
 from .report_figures import accuracy_vs_gflops, edf_figure, hypervolume_figure, learned_figure, learning_curves
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "REPORT_MANIFEST"]
+
+REPORT_MANIFEST = "report.json"  # the runs a report outside their folders was made of
 
 _STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
@@ -38,7 +44,7 @@ def _image(fig: Figure, folder: Path, name: str) -> str:
     """Writes the figure as folder/name.png and returns it as an embedded <img>."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
-    (folder / f"{name}.png").write_bytes(buffer.getvalue())
+    write_bytes(folder / f"{name}.png", buffer.getvalue())
     return f'<img alt="{name}" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
@@ -88,13 +94,38 @@ def _front_table(table: pd.DataFrame) -> str:
     return f"<table><tr>{header}</tr>{''.join(rows)}</table>"
 
 
+def _check_output(out: Path, folders: list[Path]) -> None:
+    """A report goes into one of its runs' folders (it is derived from their records), a new or
+    empty folder, or a folder holding an earlier report of the same runs; anything else is
+    refused before a byte is written."""
+    runs = sorted(str(f.resolve()) for f in folders)
+    if out.resolve() in {f.resolve() for f in folders}:
+        return
+    manifest = out / REPORT_MANIFEST
+    if manifest.is_file():
+        earlier = read_json(manifest, "report manifest")
+        if isinstance(earlier, dict) and sorted(earlier.get("runs", [])) == runs:
+            return
+        raise RunExistsError(f"{out}: holds a report of other runs; choose another --output")
+    claim_output(out, RunKind("report", ("report.html",)), resume=False)
+
+
 def write_report(runs: list[str | Path], output: str | Path | None = None, family: str | Path | None = None,
                  bounds: Bounds = Bounds()) -> Path:
     """Writes report.html and its PNGs to `output` (default: the first run's folder)."""
     folders = [Path(r) for r in runs]
     out = Path(output) if output else folders[0]
-    out.mkdir(parents=True, exist_ok=True)
     table = load_runs(*folders)
+    trained = None
+    if family is not None:
+        results = Path(family) / "family_results.csv"
+        if not results.is_file():
+            raise RunNotFoundError(f"{family}: no family_results.csv (train the family with `train-family` first)")
+        trained = pd.read_csv(results)
+    _check_output(out, folders)
+    out.mkdir(parents=True, exist_ok=True)
+    if out.resolve() not in {f.resolve() for f in folders}:
+        write_json(out / REPORT_MANIFEST, {"runs": sorted(str(f.resolve()) for f in folders)})
     groups = {label: run_options(folder).get("search_alg", "?") for label, folder in
               zip(table["run"].drop_duplicates(), folders)}
     sections = [
@@ -110,15 +141,12 @@ def write_report(runs: list[str | Path], output: str | Path | None = None, famil
         ("Proxy fidelity", _fidelity_section(folders, out)),
         ("Pareto front", _front_table(table)),
     ]
-    if family is not None:
-        results = Path(family) / "family_results.csv"
-        trained = pd.read_csv(results) if results.is_file() else None
-        sections.append(("Trained family", _image(plot_family_accuracy(trained, "this data"), out, "family_accuracy")
-                         if trained is not None else f"<p class=note>{html.escape(str(results))} not found.</p>"))
+    if trained is not None:
+        sections.append(("Trained family", _image(plot_family_accuracy(trained, "this data"), out, "family_accuracy")))
     body = "".join(f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections)
     title = "MoViNet search report: " + ", ".join(html.escape(f.name) for f in folders)
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>{_STYLE}</style>"
             f"</head><body><h1>{title}</h1>{body}</body></html>")
     path = out / "report.html"
-    path.write_text(page)
+    write_text(path, page)
     return path

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from infra.files import replaced_folder, save_figure, write_csv, write_parquet
+
 from .pareto import pareto_front
 from .plots import plot_pareto
 from .records import spec_of
@@ -18,18 +20,16 @@ __all__ = ["write_results", "export_configs"]
 
 
 def export_configs(table: pd.DataFrame, folder: Path, top_k: int | None = None) -> list[Path]:
-    """Each Pareto architecture (best top-1 first, at most `top_k`) as a spec YAML."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Each Pareto architecture (best top-1 first, at most `top_k`) as a spec YAML in `folder`,
+    which is replaced as a whole: a re-export keeps no config of an earlier one."""
     rows = table[table["pareto"]].sort_values("top1", ascending=False)
     if top_k:
         rows = rows.head(top_k)
-    paths = []
-    for _, row in rows.iterrows():
-        name = f"pareto_{row['trial_id']}"
-        path = folder / f"{name}.yaml"
-        spec_of(row, name).to_yaml(path)
-        paths.append(path)
-    return paths
+    names = [f"pareto_{row['trial_id']}" for _, row in rows.iterrows()]
+    with replaced_folder(folder) as staging:
+        for name, (_, row) in zip(names, rows.iterrows()):
+            spec_of(row, name).to_yaml(staging / f"{name}.yaml")
+    return [folder / f"{name}.yaml" for name in names]
 
 
 def write_results(folder: Path, table: pd.DataFrame, top_k: int | None = None) -> pd.DataFrame:
@@ -37,9 +37,9 @@ def write_results(folder: Path, table: pd.DataFrame, top_k: int | None = None) -
     table = table.copy()
     finished = table["status"] == "ok"
     table["pareto"] = pareto_front(table.where(finished)) & finished
-    table.to_csv(folder / "trials.csv", index=False)
-    table.to_parquet(folder / "trials.parquet", index=False)
-    table[table["pareto"]].sort_values("gflops").to_csv(folder / "pareto.csv", index=False)
-    plot_pareto(table).savefig(folder / "pareto.png", dpi=120)
+    write_csv(table, folder / "trials.csv")
+    write_parquet(table, folder / "trials.parquet")
+    write_csv(table[table["pareto"]].sort_values("gflops"), folder / "pareto.csv")
+    save_figure(plot_pareto(table), folder / "pareto.png")
     export_configs(table, folder / "configs", top_k)
     return table

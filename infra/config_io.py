@@ -13,14 +13,14 @@ import dataclasses
 import functools
 import types
 import typing
-from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
 from .errors import OptionsError
+from .files import write_text
 
-__all__ = ["to_plain", "from_plain", "dump_yaml"]
+__all__ = ["to_plain", "from_plain", "dump_yaml", "check_numbers"]
 
 
 def to_plain(value: Any) -> Any:
@@ -38,7 +38,7 @@ def dump_yaml(data: Any, path: Any = None) -> str:
     """Plain data as block-style YAML in field order, written to `path` if given; returns the text."""
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
     if path is not None:
-        Path(path).write_text(text)
+        write_text(path, text)
     return text
 
 
@@ -61,6 +61,32 @@ def from_plain(cls: type, data: Any, where: str = "") -> Any:
         return cls(**values)
     except TypeError as err:  # a required field without a default
         raise OptionsError(f"{where or cls.__name__}: {err}") from None
+    except OptionsError as err:  # the dataclass's own checks name the field; say where it is nested
+        raise OptionsError(_join(where, str(err))) from None
+
+
+_CHECKS = {
+    "positive": (lambda v: v > 0, "must be at least 1", "must be greater than 0"),
+    "non_negative": (lambda v: v >= 0, "must be 0 or more", "must be 0 or more"),
+    "fraction": (lambda v: 0 <= v <= 1, "must be between 0 and 1", "must be between 0 and 1"),
+    "open_fraction": (lambda v: 0 < v <= 1, "must be above 0 and at most 1", "must be above 0 and at most 1"),
+}
+
+
+def check_numbers(options: Any, **rules: tuple[str, ...]) -> None:
+    """A dataclass's numbers checked where they enter (its `__post_init__`): each field named under
+    `positive` (ints at least 1, floats above 0), `non_negative`, `fraction` ([0, 1]) or
+    `open_fraction` ((0, 1]) must hold its rule; None means "not set" and passes. An OptionsError
+    names the field, so a bad flag, options file or Python call is refused before anything runs."""
+    for rule, names in rules.items():
+        holds, for_int, for_float = _CHECKS[rule]
+        for name in names:
+            value = getattr(options, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not holds(value):
+                message = for_int if isinstance(value, int) and not isinstance(value, bool) else for_float
+                raise OptionsError(f"{name}: {message}, got {value!r}")
 
 
 def _join(where: str, name: str) -> str:

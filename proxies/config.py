@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from search_space import ModelOptions
+from infra.config_io import check_numbers
 from infra.errors import OptionsError
+from search_space import ModelOptions
 
 from .recipe import Recipe
 from .synthetic import SyntheticConfig
@@ -34,6 +35,9 @@ class DataConfig:
     video_root: str | None = None
     fps: float | None = None
     max_missing: float = 0.2
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("fps",), fraction=("max_missing",))
 
     @property
     def is_synthetic(self) -> bool:
@@ -73,9 +77,9 @@ class ProxyConfig:
     replicas: int = 1
     recipe: Recipe = field(default_factory=lambda: PROXY_RECIPE)
 
-    def __post_init__(self):
-        if self.replicas < 1:
-            raise OptionsError(f"proxy.replicas: must be at least 1, got {self.replicas}")
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("epochs", "steps_per_epoch", "batch_size", "replicas"),
+                      open_fraction=("class_fraction", "clip_fraction"))
 
 
 @dataclass(frozen=True)
@@ -103,3 +107,9 @@ class TrainConfig:
     cpus_per_worker: int | None = None
     gpus_per_worker: float = 0.0
     address: str | None = None
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("epochs", "batch_size", "frames", "resolution", "frame_stride", "num_workers",
+                                      "cpus_per_worker"), non_negative=("gpus_per_worker",))
+        if self.num_classes is not None and self.num_classes < 2:
+            raise OptionsError(f"num_classes: must be at least 2, got {self.num_classes}")

@@ -7,35 +7,39 @@ them (`train-00000-of-00016`), which `proxies.layout` finds again. Shards are wr
 parallel, each to a hidden partial file renamed when complete; `conversion.json` records the
 finished ones, so a rerun after an interruption converts only the rest.
 
-    python -m proxies.convert DATA OUTPUT [--split train val] [--resize 128] [--fps 12.5] [--shards 16]
+    python run_search.py convert DATA OUTPUT [--split train val] [--resize 128] [--fps 12.5] [--shards 16]
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import logging
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from infra.config_io import check_numbers
+from infra.files import read_json, write_json
+from infra.run_folder import RunKind, claim_output
+
 from .errors import DataError
 from .kinetics import clip_stem
-from .layout import CLASSES_FILE
+from .layout import CLASSES_FILE, split_name
 from .pipeline import ClipConfig, VideoSource, open_source
 from .synthetic import SyntheticConfig, generate_clip
 from .tfrecord import encode_sequence_example
 from .video import VideoError, read_video, write_video
 
-__all__ = ["convert_to_tfrecord", "shard_names", "write_synthetic", "main"]
+__all__ = ["convert_to_tfrecord", "shard_names", "write_synthetic", "ConvertOptions", "convert_folder", "CONVERSION"]
 
 log = logging.getLogger(__name__)
 _STATE = "conversion.json"
+CONVERSION = RunKind("TFRecord conversion", (_STATE,))
+_QUALITY = 90  # JPEG quality of stored frames
 
 
 def shard_names(split: str, shards: int) -> list[str]:
@@ -64,8 +68,26 @@ def _write_shard(source: VideoSource, indices: list[int], path: Path, short_side
     return {"written": len(indices) - len(skipped), "skipped": skipped}
 
 
+def _settings(source: VideoSource, shards: int | None, short_side: int | None, fps: float | None,
+              quality: int) -> dict:
+    """What a split's shards are converted with; a resumed conversion must have the same."""
+    total = len(source.clips)
+    return {"clips": total, "shards": max(1, min(shards or -(-total // 1000), total)), "short_side": short_side,
+            "fps": fps, "quality": quality, "classes": source.class_names}
+
+
+def _state(output: Path, split: str, settings: dict) -> dict:
+    """The conversion state in `output` (empty when new); refused if `split` was converted otherwise."""
+    path = output / _STATE
+    state = read_json(path, "conversion state") if path.is_file() else {}
+    if split in state and state[split].get("settings") != settings:
+        raise DataError(f"{output}: holds {split} shards converted from other clips or with other settings; "
+                        f"choose another output folder")
+    return state
+
+
 def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, shards: int | None = None,
-                        short_side: int | None = None, workers: int | None = None, quality: int = 90,
+                        short_side: int | None = None, workers: int | None = None, quality: int = _QUALITY,
                         progress: bool = True, fps: float | None = None) -> dict[str, int]:
     """Converts every clip of `source` into `{split}-0000i-of-0000N` shards plus `classes.json`.
 
@@ -77,18 +99,14 @@ def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, sha
     `{'written': ..., 'skipped': ...}` over all shards.
     """
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
     total = len(source.clips)
-    shards = max(1, min(shards or -(-total // 1000), total))
-    settings = {"clips": total, "shards": shards, "short_side": short_side, "fps": fps, "quality": quality,
-                "classes": source.class_names}
+    settings = _settings(source, shards, short_side, fps, quality)
+    shards = settings["shards"]
+    state = _state(output, split, settings)
+    output.mkdir(parents=True, exist_ok=True)
     state_path = output / _STATE
-    state = json.loads(state_path.read_text()) if state_path.is_file() else {}
-    if split in state and state[split]["settings"] != settings:
-        raise DataError(f"{output}: holds {split} shards converted from other clips or with other settings; "
-                        f"choose another output folder")
     done = state.get(split, {}).get("done", {})
-    (output / CLASSES_FILE).write_text(json.dumps(source.class_names))
+    write_json(output / CLASSES_FILE, source.class_names, indent=None)
     names = shard_names(split, shards)
     todo = [i for i, name in enumerate(names) if name not in done or not (output / name).is_file()]
     bar = tqdm(total=total, initial=sum(len(range(i, total, shards)) for i in range(shards) if i not in todo),
@@ -99,7 +117,7 @@ def convert_to_tfrecord(source: VideoSource, output: str | Path, split: str, sha
         for future in as_completed(futures):
             done[futures[future]] = future.result()
             state[split] = {"settings": settings, "done": done}
-            state_path.write_text(json.dumps(state, indent=1))
+            write_json(state_path, state, indent=1)
     return {"written": sum(d["written"] for d in done.values()),
             "skipped": sum(len(d["skipped"]) for d in done.values())}
 
@@ -114,7 +132,7 @@ def write_synthetic(config: SyntheticConfig, output: str | Path, layout: str = "
         raise ValueError(f"layout: 'kinetics' or 'tfrecord', got {layout!r}")
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / CLASSES_FILE).write_text(json.dumps(list(config.class_names)))
+    write_json(output / CLASSES_FILE, list(config.class_names), indent=None)
     rows = {"train": [], "validate": []}
     writers = {}
     if layout == "tfrecord":
@@ -143,39 +161,47 @@ def write_synthetic(config: SyntheticConfig, output: str | Path, layout: str = "
     return output
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m proxies.convert DATA OUTPUT ...`: the converter's command line."""
-    parser = argparse.ArgumentParser(prog="python -m proxies.convert", description=__doc__.splitlines()[0])
-    parser.add_argument("data", help="a data folder in any layout proxies.layout finds")
-    parser.add_argument("output", help="folder for the shards, classes.json and conversion.json")
-    parser.add_argument("--split", nargs="+", default=["train", "val"])
-    parser.add_argument("--resize", type=int, help="shorter side of stored frames (e.g. 128 for proxy search)")
-    parser.add_argument("--fps", type=float, help="frames per second stored (default: every frame); e.g. 12.5 "
-                        "for proxies that take every 2nd frame of 25 fps video")
-    parser.add_argument("--shards", type=int, help="shards per split (default: one per 1,000 clips)")
-    parser.add_argument("--workers", type=int, help="shards converted at once (default: one per CPU)")
-    parser.add_argument("--train-csv", help="annotations of the train split (overrides discovery)")
-    parser.add_argument("--val-csv", help="annotations of the val split (overrides discovery)")
-    parser.add_argument("--video-root", help="folder the clips are under (overrides discovery)")
-    args = parser.parse_args(argv)
-    csvs = {"train": args.train_csv, "val": args.val_csv}
-    try:
-        classes = None
-        for split in args.split:
-            source = open_source(args.data, split, ClipConfig(), csv=csvs.get(split), video_root=args.video_root,
-                                 class_names=classes)
-            if not isinstance(source, VideoSource):
-                raise DataError(f"{args.data}: {split} is already TFRecords")
-            classes = classes or source.class_names
-            counts = convert_to_tfrecord(source, args.output, split, args.shards, args.resize, args.workers,
-                                          fps=args.fps)
-            print(f"{split}: {counts['written']:,} clips written, {counts['skipped']:,} skipped, "
-                  f"{len(source.listing.missing):,} missing")
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+@dataclass(frozen=True)
+class ConvertOptions:
+    """A data folder converted to TFRecord shards (`run_search.py convert`)."""
+
+    data: str
+    output: str
+    splits: tuple[str, ...] = ("train", "val")
+    resize: int | None = None
+    fps: float | None = None
+    shards: int | None = None
+    workers: int | None = None
+    train_csv: str | None = None
+    val_csv: str | None = None
+    video_root: str | None = None
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("resize", "fps", "shards", "workers"))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def convert_folder(options: ConvertOptions, progress: bool = True) -> dict[str, dict[str, int]]:
+    """Every split of `options.data` as shards in `options.output`; returns the counts per split.
+
+    The output is new, or (`resume`) a conversion with the same settings, whose finished shards
+    are kept; every split is opened and checked before a byte is written.
+    """
+    claim_output(options.output, CONVERSION, options.resume)
+    csvs = {"train": options.train_csv, "val": options.val_csv}
+    sources, classes = {}, None
+    for split in options.splits:
+        source = open_source(options.data, split, ClipConfig(), csv=csvs.get(split_name(split)),
+                             video_root=options.video_root, class_names=classes)
+        if not isinstance(source, VideoSource):
+            raise DataError(f"{options.data}: {split} is already TFRecords")
+        sources[split] = source
+        classes = classes or source.class_names
+    for split, source in sources.items():
+        _state(Path(options.output), split, _settings(source, options.shards, options.resize, options.fps, _QUALITY))
+    counts = {}
+    for split, source in sources.items():
+        counts[split] = convert_to_tfrecord(source, options.output, split, options.shards, options.resize,
+                                            options.workers, progress=progress, fps=options.fps)
+        counts[split]["missing"] = len(source.listing.missing)
+    return counts

@@ -10,8 +10,11 @@ parsed. Where the files are on disk is `proxies.layout`'s business.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
+
+from infra.files import read_text
 
 from .errors import DataError
 
@@ -39,7 +42,15 @@ def read_kinetics_csv(csv_path: str | Path) -> list[KineticsRecord]:
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise DataError(f"{csv_path}: Kinetics CSV not found")
-    with csv_path.open(newline="") as handle:
+    try:
+        return _records(csv_path, read_text(csv_path, "Kinetics CSV"))
+    except csv.Error as err:
+        raise DataError(f"{csv_path}: not a readable CSV ({err})") from None
+
+
+def _records(csv_path: Path, text: str) -> list[KineticsRecord]:
+    """The rows of the CSV text read from `csv_path` (named in errors with their line)."""
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
         if missing:

@@ -18,19 +18,20 @@ Nothing here decodes video; `proxies.report` probes the files that were found.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.files import read_json
+
 from .errors import DataError
 from .kinetics import KineticsRecord, read_kinetics_csv
 from .video import VIDEO_EXTENSIONS
 
 __all__ = ["Layout", "Clip", "Clips", "SPLITS", "CLASSES_FILE", "ARRANGEMENTS", "split_name", "discover",
-           "find_clips", "split_labels", "read_classes"]
+           "find_clips", "split_labels", "read_classes", "read_class_names"]
 
 SPLITS = {"train": ("train",), "val": ("val", "validate", "validation"), "test": ("test",)}
 CLASSES_FILE = "classes.json"
@@ -249,12 +250,15 @@ def split_labels(layout: Layout) -> set[str]:
 def read_classes(folder: Path) -> list[str] | None:
     """The class list `classes.json` in `folder` (written by the converters), if there is one."""
     path = folder / CLASSES_FILE
-    if not path.is_file():
-        return None
-    try:
-        names = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path}: not a JSON list of class names ({err})") from None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+    return read_class_names(path) if path.is_file() else None
+
+
+def read_class_names(path: Path) -> list[str]:
+    """A label map: a JSON list of class names (class i is the i-th), checked."""
+    names = read_json(path, "JSON list of class names")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise DataError(f"{path}: not a JSON list of class names")
+    if len(set(names)) != len(names):
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise DataError(f"{path}: class {duplicate!r} is listed twice")
     return names

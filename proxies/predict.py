@@ -7,7 +7,6 @@ the milliseconds per frame. Video files are decoded only around the window (`rea
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from infra.files import read_json
 from search_space import ArchSpec, build_model, load_arch, load_official_checkpoint
 
 from .errors import DataError
+from .layout import read_class_names
 from .pipeline import ClipConfig, augment
 from .video import VIDEO_EXTENSIONS, read_clip
 
@@ -72,7 +73,7 @@ class Classifier:
 def _class_names(path: Path | None, count: int) -> list[str]:
     if path is None:
         return [str(i) for i in range(count)]
-    names = list(json.loads(path.read_text()))
+    names = read_class_names(path)
     if len(names) != count:
         raise DataError(f"{path}: {len(names)} class names for a model with {count} classes")
     return names
@@ -91,7 +92,7 @@ def load_classifier(run: str | Path | None = None, arch: str | None = None, chec
         if not spec_path.is_file() or not weights.is_file() or not (run / "result.json").is_file():
             raise DataError(f"{run}: not a finished training run (expected spec.yaml, model.weights.h5, result.json)")
         spec = ArchSpec.from_yaml(spec_path)
-        result = json.loads((run / "result.json").read_text())
+        result = read_json(run / "result.json", "training result")
         model = build_model(spec, result["num_classes"])
         model.load_weights(str(weights))
         names = result.get("classes") or [str(i) for i in range(result["num_classes"])]

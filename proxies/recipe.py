@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.config_io import check_numbers
+from infra.errors import OptionsError
 from search_space import ModelOptions
 
-__all__ = ["Recipe"]
+__all__ = ["Recipe", "MIXED_PRECISION"]
+
+MIXED_PRECISION = ("auto", "off", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)
@@ -35,3 +39,9 @@ class Recipe:
     clipnorm: float = 1.0
     mixed_precision: str = "auto"  # auto: on GPUs only; or "off", "mixed_float16", "mixed_bfloat16"
     model: ModelOptions = field(default_factory=ModelOptions)
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("learning_rate", "epsilon"), non_negative=("warmup_epochs", "clipnorm"),
+                      fraction=("label_smoothing", "rho", "momentum"))
+        if self.mixed_precision not in MIXED_PRECISION:
+            raise OptionsError(f"mixed_precision: {self.mixed_precision!r} is not one of {', '.join(MIXED_PRECISION)}")

@@ -10,7 +10,6 @@ place thus fails in seconds instead of training on nothing.
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from infra.files import write_json
+
 from .config import DataConfig
 from .errors import DataError
 from .layout import split_name
@@ -26,7 +27,8 @@ from .pipeline import ClipConfig, ClipSource, SyntheticSource, TFRecordSource, V
 from .tfrecord import scan_records
 from .video import VideoError, probe_video
 
-__all__ = ["SplitReport", "inspect_source", "inspect_folder", "check_data", "REPORT_FILE", "MAX_MISSING"]
+__all__ = ["SplitReport", "inspect_source", "inspect_folder", "check_data", "write_data_report", "REPORT_FILE",
+           "MAX_MISSING"]
 
 REPORT_FILE = "data_report.json"
 MAX_MISSING = DataConfig.max_missing  # training refuses a split where more of its clips cannot be loaded
@@ -119,22 +121,20 @@ def inspect_folder(data: str, split: str = "train", csv: str | None = None, vide
     return inspect_source(source, split, check_frames=True, workers=workers, progress=progress)
 
 
-def check_data(sources: dict[str, ClipSource], output: str | Path | None = None, max_missing: float = MAX_MISSING,
-               progress: bool = True, echo: Callable[[str], None] = print) -> dict[str, dict]:
-    """Before training: one summary line per split, `data_report.json` in `output`, and a refusal.
+def check_data(sources: dict[str, ClipSource], max_missing: float = MAX_MISSING, progress: bool = True,
+               echo: Callable[[str], None] = print) -> dict[str, dict]:
+    """Before training: one summary line per split, and a refusal; returns the reports, which
+    the run writes as `data_report.json` once it has claimed its folder (`write_data_report`).
 
     Raises DataError if a split has no loadable clip, has more than `max_missing` of its listed
     clips missing or corrupt, or has no labels (a test list); the message names the layout
-    tried and two paths looked for.
+    tried and two paths looked for. Nothing is written: a refused run leaves no trace.
     """
     reports = {}
     for split, source in sources.items():
         report = inspect_source(source, split, progress=progress)
         echo(report.line())
         reports[split] = report
-    if output is not None:
-        Path(output).mkdir(parents=True, exist_ok=True)
-        (Path(output) / REPORT_FILE).write_text(json.dumps({s: r.to_dict() for s, r in reports.items()}, indent=2))
     for split, report in reports.items():
         where = f"layout {report.layout} from {report.source}"
         if report.looked_for:
@@ -149,3 +149,8 @@ def check_data(sources: dict[str, ClipSource], output: str | Path | None = None,
             raise DataError(f"{split}: {report.source} has no labels (a test list): usable for evaluation or "
                             f"prediction, not for training")
     return {split: report.to_dict() for split, report in reports.items()}
+
+
+def write_data_report(folder: str | Path, reports: dict[str, dict]) -> Path:
+    """`data_report.json` in a run folder: what `check_data` found in each split."""
+    return write_json(Path(folder) / REPORT_FILE, reports)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DataError
+from infra.config_io import check_numbers
+from infra.errors import OptionsError
 
 __all__ = ["SyntheticConfig", "CLASS_NAMES", "generate_clip", "generate_dataset"]
 
@@ -49,13 +50,12 @@ class SyntheticConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_numbers(self, positive=("clips_per_class",), fraction=("difficulty",))
         if not 2 <= self.num_classes <= len(CLASS_NAMES):
-            raise DataError(f"num_classes: must be 2..{len(CLASS_NAMES)}, got {self.num_classes}")
-        for name in ("clips_per_class", "frames", "resolution"):
-            if getattr(self, name) < (4 if name != "clips_per_class" else 1):
-                raise DataError(f"{name}: too small ({getattr(self, name)})")
-        if not 0.0 <= self.difficulty <= 1.0:
-            raise DataError(f"difficulty: must be in [0, 1], got {self.difficulty}")
+            raise OptionsError(f"num_classes: must be 2..{len(CLASS_NAMES)}, got {self.num_classes}")
+        for name in ("frames", "resolution"):
+            if getattr(self, name) < 4:
+                raise OptionsError(f"{name}: must be at least 4, got {getattr(self, name)}")
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -21,17 +21,18 @@ import dataclasses
 import json
 from pathlib import Path
 
-from search_space import ArchSpec
 from infra.config_io import from_plain, to_plain
-from infra.errors import RunExistsError
-from infra.tf_runtime import load_tensorflow
-
 from infra.ray_cluster import connect
+from infra.run_folder import RunKind, claim_output
+from infra.tf_runtime import load_tensorflow
+from search_space import ArchSpec
+
 from .config import TrainConfig
 
-__all__ = ["train", "training_spec"]
+__all__ = ["train", "training_spec", "TRAINING_RUN"]
 
 _RUN_NAME = "train"
+TRAINING_RUN = RunKind("training run", (f"ray/{_RUN_NAME}", "spec.yaml", "result.json"))
 
 
 def training_spec(spec: ArchSpec) -> ArchSpec:
@@ -63,18 +64,21 @@ def train(config: TrainConfig) -> dict:
 
     output = Path(config.output).resolve()
     storage = output / "ray"
-    if (storage / _RUN_NAME).exists() and not config.resume:
-        raise RunExistsError(f"{output}: already holds a training run; pass --resume to continue it "
-                             f"or choose another --output")
+    claim_output(output, TRAINING_RUN, config.resume)
     spec = training_spec(ArchSpec.from_dict(config.spec))
     config = dataclasses.replace(config, spec=spec.to_dict(), output=str(output))
-    output.mkdir(parents=True, exist_ok=True)
+    reports = None
     if not config.data.is_synthetic:  # a data problem is reported here, in one line, not from a worker
         from .report import check_data
         from .train_worker import sources
 
         _, train_source, val_source = sources(config)
-        check_data({"train": train_source, "val": val_source}, output, config.data.max_missing)
+        reports = check_data({"train": train_source, "val": val_source}, config.data.max_missing)
+    output.mkdir(parents=True, exist_ok=True)
+    if reports is not None:
+        from .report import write_data_report
+
+        write_data_report(output, reports)
     spec.to_yaml(output / "spec.yaml")
     connect(config.address)
     resources = {"CPU": config.cpus_per_worker or 1}

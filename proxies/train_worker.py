@@ -15,6 +15,7 @@ import keras
 import ray.train
 import tensorflow as tf
 
+from infra.files import write_json
 from search_space import ArchSpec, convert_conv_type
 
 from . import multiworker
@@ -135,7 +136,7 @@ def _export(model, config: TrainConfig, num_classes: int, class_names: list[str]
               "epochs": int(last.get("epoch", -1)) + 1 if last else 0,
               "top1": float(last.get("val_top1", "nan")), "top5": float(last.get("val_top5", "nan")),
               "loss": float(last.get("val_loss", "nan"))}
-    (output / "result.json").write_text(json.dumps(result, indent=2))
+    write_json(output / "result.json", result)
 
 
 def _read_metrics(path: Path):

@@ -19,6 +19,7 @@ from .scale import Scaled, scale_to
 __all__ = ["Target", "official_targets", "parse_targets", "emit_family", "FAMILY"]
 
 FAMILY = ("a0", "a1", "a2", "a3", "a4", "a5", "a6")
+INPUTS = ("official", "rule")  # each member at its published input shape, or the rule's
 ENSEMBLE_MEMBERS = {"a6": ("a4", "a5")}
 
 
@@ -63,8 +64,8 @@ def parse_targets(text: str) -> list[str]:
 def emit_family(base: ArchSpec, rule: Rule, targets: list[Target], inputs: str = "official",
                 rounding: str = "efficientnet", num_classes: int = 600) -> list[tuple[Target, Scaled]]:
     """Each target with the base scaled to its GFLOPs (within 3%)."""
-    if inputs not in ("official", "rule"):
-        raise SpecError(f"--inputs: 'official' or 'rule', got {inputs!r}")
+    if inputs not in INPUTS:
+        raise SpecError(f"--inputs: one of {', '.join(INPUTS)}, got {inputs!r}")
     members = []
     for target in targets:
         shape = dict(frames=target.input.frames, resolution=target.input.resolution) if inputs == "official" else {}

@@ -15,12 +15,13 @@ resolution^2 * frames is ~2 doubles the cost per unit of phi.
 """
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.errors import OptionsError
+from infra.files import read_json
 
 __all__ = ["Multipliers", "Compound", "WidthDominant", "Greedy", "Rule", "parse_rule", "AXES"]
 
@@ -116,32 +117,53 @@ def parse_rule(text: str) -> Rule:
     """'compound', 'compound:1.2,1.1,1.15,1.04' (depth, width, resolution, frames), 'dwr',
     'dwr:0.1,0.8,0.1,0' (exponents), 'x3d:frames,width,...' or 'fitted:DIR' (a --fit result)."""
     kind, _, values = text.partition(":")
-    try:
-        if kind == "compound":
-            return Compound(*map(float, values.split(","))) if values else Compound()
-        if kind == "dwr":
-            rule = WidthDominant(*map(float, values.split(","))) if values else WidthDominant()
-            if abs(rule.depth + rule.width + rule.resolution + rule.frames - 1.0) > 1e-6:
-                raise OptionsError(f"--rule {text}: the exponents must sum to 1")
-            return rule
-        if kind == "x3d" and values:
-            path = tuple(values.split(","))
-            unknown = [axis for axis in path if axis not in AXES]
-            if unknown:
-                raise OptionsError(f"--rule {text}: {unknown[0]!r} is not one of {', '.join(AXES)}")
-            return Greedy(path)
-        if kind == "fitted" and values:
-            return _fitted(Path(values))
-    except (TypeError, ValueError):
-        raise OptionsError(f"--rule {text}: expected numbers after the colon") from None
+    if kind == "compound":
+        return Compound(*_coefficients(text, values, positive=True)) if values else Compound()
+    if kind == "dwr":
+        rule = WidthDominant(*_coefficients(text, values, positive=False)) if values else WidthDominant()
+        if abs(rule.depth + rule.width + rule.resolution + rule.frames - 1.0) > 1e-6:
+            raise OptionsError(f"--rule {text}: the exponents must sum to 1")
+        return rule
+    if kind == "x3d" and values:
+        path = tuple(values.split(","))
+        unknown = [axis for axis in path if axis not in AXES]
+        if unknown:
+            raise OptionsError(f"--rule {text}: {unknown[0]!r} is not one of {', '.join(AXES)}")
+        return Greedy(path)
+    if kind == "fitted" and values:
+        return _fitted(Path(values))
     raise OptionsError(f"--rule {text}: expected compound[:a,b,c,d], dwr[:d,w,r,t], x3d:AXIS,... or fitted:DIR")
 
 
+def _coefficients(text: str, values: str, positive: bool) -> list[float]:
+    """The four numbers (depth, width, resolution, frames) after a rule's colon, all of them."""
+    parts = values.split(",")
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        raise OptionsError(f"--rule {text}: expected numbers after the colon") from None
+    if len(numbers) != len(AXES):
+        raise OptionsError(f"--rule {text}: expected {len(AXES)} numbers ({', '.join(AXES)}), got {len(numbers)}")
+    bad = [(axis, v) for axis, v in zip(AXES, numbers) if not math.isfinite(v) or (v <= 0 if positive else v < 0)]
+    if bad:
+        raise OptionsError(f"--rule {text}: the {bad[0][0]} coefficient must be {'above' if positive else 'at least'} "
+                           f"0, got {bad[0][1]:g}")
+    return numbers
+
+
 def _fitted(folder: Path) -> Rule:
+    """The rule a `scale --fit` (or X3D) run chose, from its fitted.json."""
     path = folder / "fitted.json"
     if not path.is_file():
         raise OptionsError(f"{folder}: no fitted.json (written by `run_search.py scale --fit`)")
-    chosen = json.loads(path.read_text())["chosen"]
-    if "path" in chosen:
-        return Greedy(tuple(chosen["path"]))
-    return Compound(chosen["depth"], chosen["width"], chosen["resolution"], chosen["frames"], name="fitted")
+    data = read_json(path, "fitted.json")
+    chosen = data.get("chosen") if isinstance(data, dict) else None
+    if isinstance(chosen, dict) and "path" in chosen:
+        steps = chosen["path"]
+        if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+            raise OptionsError(f"{path}: chosen.path: must be a list of axes, got {steps!r}")
+        return parse_rule(f"x3d:{','.join(steps)}") if steps else Greedy(())
+    if not isinstance(chosen, dict) or not all(isinstance(chosen.get(axis), (int, float)) for axis in AXES):
+        raise OptionsError(f"{path}: chosen: expected the four coefficients {', '.join(AXES)} or an X3D path")
+    rule = parse_rule("compound:" + ",".join(str(chosen[axis]) for axis in AXES))
+    return dataclasses.replace(rule, name="fitted")

@@ -1,28 +1,37 @@
 """Running a search end to end: options in, a run folder of self-describing records out.
 
-The driver resolves the space (widened for a seed architecture), checks the budget against it
-before anything trains, hands the trials to the chosen engine (Ray Tune or KerasTuner), and
-writes the run folder: options.json, space.yaml, rejected.csv (as rejections happen),
-trials.csv/parquet, choices.csv, specs/, then the Pareto front, plot, exported configs and the
-HTML report (report.html).
+Everything that can refuse a search is decided before anything is written: the output folder
+(new, or `resume` of a search, `infra.run_folder`), the data (a folder's splits checked), the
+space (widened for a seed architecture, scaled for a family member) and a budget it can meet
+(`plan_search`). Only then does the driver write the run folder (options.json, space.yaml,
+data_report.json), hand the trials to the chosen engine (Ray Tune or KerasTuner), and write
+rejected.csv (as rejections happen), trials.csv/parquet, choices.csv, specs/, the Pareto front,
+its plot, the exported configs and the HTML report (report.html).
 """
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import write_report, write_results
+from infra.config_io import to_plain
+from infra.errors import UserError
+from infra.run_folder import RunKind, claim_output
 from proxies.config import DataConfig
-from search_space import Budget, SearchSpace, check_budget_feasible, load_arch
+from search_space import Budget, SearchSpace, SpecError, check_budget_feasible, load_arch
 
 from .options import SearchOptions
 from .records import RejectionLog, write_run_tables
 from .targets import plan_target
 from .trial import TrialTask
 
-__all__ = ["run_search", "space_for"]
+__all__ = ["run_search", "space_for", "plan_search", "SearchPlan", "SEARCH_RUN"]
+
+SEARCH_RUN = RunKind("search", ("options.json", "ray/search", "keras_tuner", "keras_tuner_trials.jsonl",
+                                "trials.parquet"))
 
 
 def space_for(options: SearchOptions, num_classes: int = 600) -> tuple[SearchSpace, Budget, dict | None]:
@@ -41,29 +50,68 @@ def space_for(options: SearchOptions, num_classes: int = 600) -> tuple[SearchSpa
     return space, budget, space.to_params(seed)
 
 
-def _num_classes(data: DataConfig, output: Path) -> int:
-    """The data's class count, after `check_data` has said what a data folder holds (or refused it)."""
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a search will do, settled before it writes anything: its space, budget, seed
+    architecture's parameters, the data's class count and what a data folder holds."""
+
+    space: SearchSpace
+    budget: Budget
+    seed_params: dict | None
+    num_classes: int
+    data_report: dict | None
+
+
+def _data_check(data: DataConfig) -> tuple[int, dict | None]:
+    """The data's class count and, for a data folder, what `check_data` found (or its refusal)."""
     if data.is_synthetic:
-        return data.synthetic.num_classes
+        return data.synthetic.num_classes, None
     from proxies.pipeline import ClipConfig, open_data
     from proxies.report import check_data
 
     train, val = open_data(data, ClipConfig())
-    check_data({"train": train, "val": val}, output, data.max_missing)
-    return train.num_classes
+    return train.num_classes, check_data({"train": train, "val": val}, data.max_missing)
+
+
+def plan_search(options: SearchOptions) -> SearchPlan:
+    """Every check a search makes before it starts (data, seed architecture, space, budget); no writes."""
+    num_classes, report = _data_check(options.data)
+    space, budget, seed_params = space_for(options, num_classes)
+    check_budget_feasible(space, budget, num_classes)
+    if seed_params is not None:  # evaluated first, so it must be a point the search may keep
+        gflops = budget.gflops(space.to_spec(seed_params), num_classes)
+        if gflops not in budget:
+            raise SpecError(f"--seed-arch {options.seed_arch}: {gflops:.4g} GFLOPs at the search input is outside "
+                            f"the budget {budget}; widen --gflops to include it or drop --seed-arch")
+    return SearchPlan(space, budget, seed_params, num_classes, report)
+
+
+def _check_same_options(folder: Path, options: SearchOptions) -> None:
+    """A resumed search continues with the options it started with, never with others."""
+    stored = SearchOptions.load(folder)
+    if to_plain(stored) != to_plain(options):
+        changed = next(name for name in to_plain(options) if to_plain(options)[name] != to_plain(stored)[name])
+        raise UserError(f"{folder}: holds a search with other options ({changed} differs); resume it with its own "
+                        f"(SearchOptions.load, or `search --resume --output {folder}`)")
 
 
 def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
     """Runs (or resumes) the search in `options.output` and returns the trials table."""
     output = Path(options.output)
+    claim_output(output, SEARCH_RUN, resume)
+    if resume:
+        _check_same_options(output, options)
+    plan = plan_search(options)
     output.mkdir(parents=True, exist_ok=True)
-    options.save(output)
-    num_classes = _num_classes(options.data, output)
-    space, budget, seed_params = space_for(options, num_classes)
-    check_budget_feasible(space, budget, num_classes)
-    task = TrialTask(space=space, data=options.data, proxy=options.proxy, budget=budget,
-                     reward=options.reward, num_classes=num_classes, cpus=options.resources.cpus)
-    log = RejectionLog(output / "rejected.csv")
+    if not resume:
+        options.save(output)
+    if plan.data_report is not None:
+        from proxies.report import write_data_report
+
+        write_data_report(output, plan.data_report)
+    task = TrialTask(space=plan.space, data=options.data, proxy=options.proxy, budget=plan.budget,
+                     reward=options.reward, num_classes=plan.num_classes, cpus=options.resources.cpus)
+    log = RejectionLog(output / "rejected.csv", plan.space)
     if options.engine == "keras-tuner":
         from .keras_tuner_engine import run_keras_tuner
 
@@ -71,7 +119,7 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
     else:
         from .ray_engine import run_ray
 
-        records, choices = run_ray(options, task, log, seed_params, resume)
-    table = write_results(output, write_run_tables(output, records, choices, space))
+        records, choices = run_ray(options, task, log, plan.seed_params, resume)
+    table = write_results(output, write_run_tables(output, records, choices, plan.space))
     write_report([output])
     return table

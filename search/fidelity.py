@@ -25,16 +25,20 @@ import pandas as pd
 from analysis import load_run, spec_of
 from analysis.fidelity import fidelity_report, per_architecture
 from analysis.plots import plot_fidelity
+from infra.config_io import check_numbers, to_plain
+from infra.errors import OptionsError
+from infra.files import save_figure, write_csv, write_json
+from infra.run_folder import RunKind, claim_output
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec, InputSpec, UserError, count_flops
-from infra.config_io import to_plain
 
 from .grid import GridJob, train_grid
 from .options import SearchOptions
 
-__all__ = ["FidelityOptions", "run_fidelity", "select_architectures"]
+__all__ = ["FidelityOptions", "run_fidelity", "select_architectures", "fidelity_summary", "FIDELITY_RUN"]
 
 _EXPERIMENT = "fidelity"
+FIDELITY_RUN = RunKind("fidelity measurement", ("trainings.csv", f"ray/{_EXPERIMENT}-*"))
 _COLUMNS = ["arch_id", "kind", "seed", "setting", "status", "top1", "curve"]
 
 
@@ -75,6 +79,13 @@ class FidelityOptions:
     reference_from: str | None = None
     cpus: float = 1.0
     address: str | None = None
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("sample", "top", "seeds", "epochs", "frames", "resolution", "clips", "classes",
+                                      "steps", "cpus"))
+        unknown = sorted(set(self.kinds) - {"proxy", "reference"})
+        if unknown or not self.kinds:
+            raise OptionsError(f"kinds: 'proxy' and/or 'reference', got {list(self.kinds)}")
 
     @property
     def folder(self) -> Path:
@@ -168,12 +179,16 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
     """Trains what is missing, writes the fidelity files and returns the report.
 
     Finished trainings accumulate in `trainings.csv`, each with the setting it was trained at,
-    so a rerun trains only what is missing and another proxy setting reuses the reference.
+    so `resume` (a folder that already holds a measurement) trains only what is missing, and
+    another proxy setting measured there with `resume` reuses the reference.
     """
     run = SearchOptions.load(options.run)
     architectures = select_architectures(load_run(options.run), options.sample, options.top)
     if len(architectures) < 3:
         raise UserError(f"{options.run}: {len(architectures)} scored architectures; fidelity needs at least 3")
+    claim_output(options.folder, FIDELITY_RUN, resume)
+    if options.reference_from and not (Path(options.reference_from) / "trainings.csv").is_file():
+        raise UserError(f"{options.reference_from}: no trainings.csv (not a fidelity folder) for --reference-from")
     setup = _setup(options, run)
     options.folder.mkdir(parents=True, exist_ok=True)
     earlier = _earlier(options.folder)
@@ -190,7 +205,7 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
         rows = train_grid(jobs, options.folder, f"{_EXPERIMENT}-{digest}", options.cpus, options.address, resume)
     trainings = pd.concat([earlier, pd.DataFrame(rows, columns=_COLUMNS)], ignore_index=True)
     trainings = trainings.drop_duplicates(["arch_id", "kind", "seed", "setting"], keep="last")
-    trainings[_COLUMNS].to_csv(options.folder / "trainings.csv", index=False)
+    write_csv(trainings[_COLUMNS], options.folder / "trainings.csv")
     settings = _settings(setup)
     current = trainings[trainings["arch_id"].isin(architectures["arch_id"])
                         & (trainings["setting"] == trainings["kind"].map(settings))]
@@ -215,11 +230,47 @@ def write_fidelity(folder: Path, trainings: pd.DataFrame) -> dict:
     trainings = trainings.copy()
     trainings["curve"] = [json.loads(c) if isinstance(c, str) else c for c in trainings["curve"]]
     report = fidelity_report(trainings)
-    per_architecture(trainings).to_csv(folder / "fidelity.csv", index=False)
+    write_csv(per_architecture(trainings), folder / "fidelity.csv")
     report = _finite(report)
-    (folder / "fidelity.json").write_text(json.dumps(report, indent=2))
-    plot_fidelity(trainings).savefig(folder / "fidelity.png", dpi=120)
+    write_json(folder / "fidelity.json", report)
+    save_figure(plot_fidelity(trainings), folder / "fidelity.png")
     return report
+
+
+def fidelity_summary(report: dict) -> str:
+    """The console summary of a fidelity report: each ranking's Kendall tau with its interval."""
+    def tau(key: str) -> str:
+        value = report.get(key)
+        if not value or value["value"] is None:
+            return "n/a"
+        interval = "" if value["low"] is None else f" [{value['low']:+.2f}, {value['high']:+.2f}]"
+        return f"{value['value']:+.2f}{interval}"
+
+    def pairs(kind: str) -> str:
+        seeds = (report.get(f"{kind}_seed_vs_seed_kendall") or {}).get("seeds", 0)
+        return f"mean over the {seeds * (seeds - 1) // 2} pairs of {seeds} seeds" if seeds > 2 else ""
+
+    singles = [s["value"] for s in report.get("proxy_one_seed_vs_reference_kendall", []) if s["value"] is not None]
+    lines = [f"{report['architectures']} architectures, {report['trainings']} trainings; Kendall tau (90% interval):",
+             f"  proxy vs reference      {tau('proxy_vs_reference_kendall')}   (Spearman "
+             f"{tau('proxy_vs_reference_spearman')}; the proxy's mean over its seeds)",
+             "  one proxy seed vs ref.  " + ("  ".join(f"{v:+.2f}" for v in singles) or "n/a") + "   (each seed)",
+             f"  GFLOPs vs reference     {tau('gflops_vs_reference_kendall')}",
+             f"  params vs reference     {tau('params_vs_reference_kendall')}",
+             f"  proxy minus GFLOPs      {tau('proxy_minus_gflops_kendall')}   (paired: above 0 is clearly better)",
+             f"  run's own vs reference  {tau('run_vs_reference_kendall')}",
+             f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   "
+             f"(noise ceiling{'; ' + pairs('proxy') if pairs('proxy') else ''})",
+             f"  reference seed vs seed  {tau('reference_seed_vs_seed_kendall')}   {pairs('reference')}"]
+    halves = report.get("proxy_half_vs_half_kendall")
+    if halves:
+        k = halves["seeds_averaged"]
+        lines.append(f"  {f'proxy {k}-seed means':<24}{tau('proxy_half_vs_half_kendall')}   (seed vs seed when a "
+                     f"trial averages {k} of these trainings)")
+    lines.append("  epoch vs last (proxy)   " + "  ".join(f"{e['epoch']}: {e['tau']['value']:+.2f}"
+                                                        for e in report["epoch_vs_last_kendall"]
+                                                        if e["tau"]["value"] is not None))
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _finite(value):

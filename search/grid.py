@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.errors import RunExistsError
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec
-from infra.errors import RunExistsError
 
 from .progress import quiet_tune
 from .trial import prepare_worker, train_and_report

@@ -7,14 +7,14 @@ has exactly one home.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.config_io import check_numbers, from_plain, to_plain
+from infra.errors import OptionsError
+from infra.files import read_json, write_json
 from proxies.config import DataConfig, ProxyConfig
 from search_space import Budget, SearchSpace
-from infra.config_io import from_plain, to_plain
-from infra.errors import OptionsError
 
 __all__ = ["SearchOptions", "TrialResources", "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
 
@@ -31,6 +31,9 @@ class TrialResources:
 
     cpus: float = 1.0
     gpus: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("cpus",), non_negative=("gpus",))
 
 
 @dataclass(frozen=True)
@@ -72,15 +75,13 @@ class SearchOptions:
                               ("engine", ENGINES)):
             if getattr(self, name) not in allowed:
                 raise OptionsError(f"{name}: {getattr(self, name)!r} is not one of {', '.join(allowed)}")
-        if self.num_samples < 1:
-            raise OptionsError(f"num_samples: must be at least 1, got {self.num_samples}")
+        check_numbers(self, positive=("num_samples",))
         if self.target and (self.budget.low or self.budget.high is not None):
             raise OptionsError("target: a family member's search sets its own budget; drop --gflops")
 
     def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / OPTIONS_FILE
-        path.write_text(json.dumps(to_plain(self), indent=2))
-        return path
+        """Writes `options.json` (atomically: a kill mid-write keeps the previous file)."""
+        return write_json(Path(folder) / OPTIONS_FILE, to_plain(self))
 
     @classmethod
     def load(cls, folder: str | Path) -> "SearchOptions":
@@ -88,10 +89,7 @@ class SearchOptions:
         path = Path(folder) / OPTIONS_FILE
         if not path.is_file():
             raise OptionsError(f"{folder}: no {OPTIONS_FILE} (not a search run folder)")
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise OptionsError(f"{path}: not valid JSON ({err})") from None
+        data = read_json(path, OPTIONS_FILE)
         try:
             return from_plain(cls, data)
         except OptionsError as err:

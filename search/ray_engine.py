@@ -10,7 +10,6 @@ from pathlib import Path
 
 from infra.ray_cluster import connect
 from search_space import SearchSpace
-from infra.errors import RunExistsError
 
 from .options import SearchOptions
 from .progress import ProgressTable, quiet_tune
@@ -95,8 +94,6 @@ def _tuner(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_para
     if resume and tune.Tuner.can_restore(str(experiment)):
         return tune.Tuner.restore(str(experiment), trainable=trainable, resume_errored=False, restart_errored=False,
                                   resume_unfinished=True)
-    if experiment.exists():
-        raise RunExistsError(f"{output}: already holds a search; pass --resume to continue it")
     return tune.Tuner(trainable, param_space=tune_param_space(task.space),
                       tune_config=_tune_config(options, task, log, seed_params),
                       run_config=tune.RunConfig(name=EXPERIMENT, storage_path=str(output / "ray"),

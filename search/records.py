@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from infra.files import write_csv
 from search_space import ArchSpec, Budget, SearchSpace
 from search_space.summary import SUMMARY_COLUMNS, spec_json, summary
 
@@ -59,7 +60,7 @@ def write_run_tables(folder: Path, records: list[dict], choices: list[dict], spa
     """choices.csv, space.yaml and specs/<arch_id>.yaml; returns the records as a table (which
     `analysis.write_results` writes as trials.csv / trials.parquet with its Pareto column)."""
     table = pd.DataFrame(records, columns=list(RECORD_COLUMNS))
-    pd.DataFrame(choices).to_csv(folder / "choices.csv", index=False)
+    write_csv(pd.DataFrame(choices), folder / "choices.csv")
     space.to_yaml(folder / "space.yaml")
     specs = folder / "specs"
     specs.mkdir(exist_ok=True)
@@ -69,15 +70,23 @@ def write_run_tables(folder: Path, records: list[dict], choices: list[dict], spa
 
 
 class RejectionLog:
-    """Appends each budget rejection to rejected.csv at once, so a killed driver loses none."""
+    """Appends each budget rejection to rejected.csv at once, so a killed driver loses none.
 
-    def __init__(self, path: Path):
+    The columns are fixed by the space (every parameter, then `gflops` and `status`), whatever
+    order a searcher hands its parameters in; a resumed run keeps the header already written.
+    """
+
+    def __init__(self, path: Path, space: SearchSpace):
         self.path = path
+        self.columns = [*space.choices(), "gflops", "status"]
 
     def __call__(self, row: dict) -> None:
-        new = not self.path.exists()
+        columns = self.columns
+        if self.path.exists():
+            with self.path.open(newline="") as handle:
+                columns = next(csv.reader(handle), None) or columns
         with self.path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row))
-            if new:
+            writer = csv.DictWriter(handle, fieldnames=columns, restval="", extrasaction="ignore")
+            if handle.tell() == 0:
                 writer.writeheader()
             writer.writerow(row)

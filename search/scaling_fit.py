@@ -17,6 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.plots import plot_candidates
+from infra.config_io import check_numbers
+from infra.files import save_figure, write_csv, write_text
+from infra.run_folder import RunKind, claim_output
 from proxies.config import DataConfig, ProxyConfig
 from scaling import AXES, Greedy, Multipliers, apply_multipliers, scale
 from scaling.fit import sample_coefficients
@@ -24,7 +27,9 @@ from search_space import ArchSpec, InputSpec, count_flops
 
 from .grid import GridJob, train_grid
 
-__all__ = ["FitOptions", "fit_compound", "fit_x3d"]
+__all__ = ["FitOptions", "fit_compound", "fit_x3d", "FIT_RUN"]
+
+FIT_RUN = RunKind("scaling-rule fit", ("fitted.json", "fit.csv", "ray/fit", "ray/x3d_step*"))
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class FitOptions:
     cpus: float = 1.0
     address: str | None = None
     resume: bool = False
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("candidates", "steps", "frames", "resolution", "frame_stride", "cpus"))
 
     def base(self, spec: ArchSpec) -> ArchSpec:
         return spec.replace(input=InputSpec(self.frames, self.resolution, self.frame_stride))
@@ -66,6 +74,7 @@ def _train(options: FitOptions, name: str, candidates: list[tuple[str, ArchSpec,
 
 def fit_compound(base: ArchSpec, options: FitOptions) -> dict:
     """Random search over coefficient sets at phi = 1; the best top-1 wins. Returns fitted.json."""
+    claim_output(options.output, FIT_RUN, options.resume)
     start = options.base(base)
     candidates = []
     for rule in sample_coefficients(options.candidates, options.seed):
@@ -83,6 +92,7 @@ def fit_compound(base: ArchSpec, options: FitOptions) -> dict:
 def fit_x3d(base: ArchSpec, options: FitOptions) -> dict:
     """X3D: at each step expand each axis once (about 2x cost) from the current network, train
     the four candidates and keep the best axis. Returns fitted.json with the path."""
+    claim_output(options.output, FIT_RUN, options.resume)
     current, path, tables = options.base(base), [], []
     factors = dict(Greedy(()).factors)
     for step in range(options.steps):
@@ -103,6 +113,6 @@ def fit_x3d(base: ArchSpec, options: FitOptions) -> dict:
 
 
 def _write(folder: Path, table: pd.DataFrame, result: dict, title: str) -> None:
-    table.to_csv(folder / "fit.csv", index=False)
-    (folder / "fitted.json").write_text(json.dumps(result, indent=2, default=float))
-    plot_candidates(table, title).savefig(folder / "fit.png", dpi=120)
+    write_csv(table, folder / "fit.csv")
+    write_text(folder / "fitted.json", json.dumps(result, indent=2, default=float))
+    save_figure(plot_candidates(table, title), folder / "fit.png")

@@ -19,9 +19,9 @@ import tempfile
 from dataclasses import asdict, dataclass
 from typing import Callable
 
+from infra.tf_runtime import load_tensorflow
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec, Budget, SearchSpace, arch_id
-from infra.tf_runtime import load_tensorflow
 
 __all__ = ["TrialTask", "run_trial", "reward", "proxy_sources", "prepare_worker", "train_and_report", "FAULT_ENV"]
 

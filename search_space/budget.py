@@ -27,19 +27,33 @@ class Budget:
     frames: int | None = None
     resolution: int | None = None
 
+    def __post_init__(self) -> None:
+        if not (isinstance(self.low, (int, float)) and self.low >= 0):
+            raise SpecError(f"budget: the lower bound must be 0 or more GFLOPs, got {self.low!r}")
+        if self.high is not None and not self.high > 0:
+            raise SpecError(f"budget: the upper bound must be above 0 GFLOPs, got {self.high!r}")
+        if self.high is not None and self.low > self.high:
+            raise SpecError(f"budget: the lower bound {self.low:g} exceeds the upper bound {self.high:g}")
+        for name in ("frames", "resolution"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise SpecError(f"budget.{name}: must be a positive integer, got {value!r}")
+
     @classmethod
     def parse(cls, text: str | None, frames: int | None = None, resolution: int | None = None) -> "Budget":
         """'0.1:0.5' (either side may be empty); None or '' is no budget."""
         if not text:
             return cls(frames=frames, resolution=resolution)
         try:
-            low, high = text.split(":")
-            budget = cls(float(low) if low else 0.0, float(high) if high else None, frames, resolution)
+            low, high = (float(part) if part else None for part in text.split(":"))
         except ValueError:
             raise SpecError(f"--gflops: expected MIN:MAX in GFLOPs (e.g. 0.05:0.2), got {text!r}") from None
-        if budget.high is not None and budget.low > budget.high:
-            raise SpecError(f"--gflops: MIN {budget.low} exceeds MAX {budget.high}")
-        return budget
+        if any(v is not None and not math.isfinite(v) for v in (low, high)):
+            raise SpecError(f"--gflops: expected finite numbers, got {text!r}")
+        try:
+            return cls(low or 0.0, high, frames, resolution)
+        except SpecError as err:
+            raise SpecError(f"--gflops {text}: {str(err).split(': ', 1)[1]}") from None
 
     @property
     def upper(self) -> float:

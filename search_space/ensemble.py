@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from infra.config_io import dump_yaml
+
 from .errors import SpecError
 from .spec import ArchSpec, InputSpec
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.config_io import check_numbers
+
 __all__ = ["ModelOptions"]
 
 
@@ -31,3 +33,7 @@ class ModelOptions:
     weight_decay: float = 1.5e-5
     bn_momentum: float = 0.99
     sync_bn: bool = True
+
+    def __post_init__(self) -> None:
+        check_numbers(self, fraction=("dropout_rate", "stochastic_depth_rate", "bn_momentum"),
+                      non_negative=("weight_decay",))

@@ -7,8 +7,9 @@ the first layer of every block strides spatially except block 4, exactly as rele
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
-import yaml
+from infra.files import read_yaml
 
 from .ensemble import A6, EnsembleSpec
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec
@@ -122,15 +123,14 @@ def preset(name: str, stream: bool = False) -> ArchSpec:
 def load_arch(arch: str, stream: bool = False) -> ArchSpec | EnsembleSpec:
     """A preset name (a0..a5, t0; a6 is the official A4 + A5 ensemble), or a spec or ensemble
     (`members: [...]`) YAML path, optionally as its streaming variant."""
-    if arch.endswith((".yaml", ".yml")) or Path(arch).is_file():
-        path = Path(arch)
-        data = yaml.safe_load(path.read_text()) if path.is_file() else None
-        spec = ArchSpec.from_yaml(path) if not (isinstance(data, dict) and "members" in data) else None
-        if spec is None:
-            try:
-                spec = EnsembleSpec.from_dict(data)
-            except SpecError as err:
-                raise SpecError(f"{path}: {err}") from None
+    if arch.endswith((".yaml", ".yml")) or Path(arch).exists():
+        data = read_yaml(arch, "spec file")
+        if not isinstance(data, Mapping):
+            raise SpecError(f"{arch}: expected a mapping of spec fields, got {type(data).__name__}")
+        try:
+            spec = EnsembleSpec.from_dict(data) if "members" in data else ArchSpec.from_dict(data)
+        except SpecError as err:
+            raise SpecError(f"{arch}: {err}") from None
     else:
         spec = A6() if arch.lower() == "a6" else preset(arch)
     if isinstance(spec, EnsembleSpec):

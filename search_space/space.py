@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from infra.config_io import dump_yaml, from_plain, to_plain
 from infra.errors import OptionsError
+from infra.files import read_yaml
+
 from .errors import SpecError
 from .rounding import make_divisible
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec
@@ -176,11 +176,4 @@ class SearchSpace:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SearchSpace":
-        path = Path(path)
-        if not path.is_file():
-            raise SpecError(f"{path}: search space file not found")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise SpecError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-        return cls.from_dict(data, origin=str(path))
+        return cls.from_dict(read_yaml(path, "search space file") or {}, origin=str(path))

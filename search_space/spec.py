@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import yaml
-
 from infra.config_io import dump_yaml
+from infra.files import parse_yaml, read_yaml
+
 from .errors import SpecError
 
 __all__ = [
@@ -129,16 +129,9 @@ class ArchSpec:
     def from_yaml(cls, source: str | Path) -> "ArchSpec":
         """Reads a spec from a YAML file path (or YAML text containing a newline)."""
         if isinstance(source, Path) or "\n" not in str(source):
-            path = Path(source)
-            if not path.is_file():
-                raise SpecError(f"{path}: spec file not found")
-            text, origin = path.read_text(), str(path)
+            data, origin = read_yaml(source, "spec file"), str(source)
         else:
-            text, origin = str(source), "<yaml>"
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise SpecError(f"{origin}: not valid YAML ({str(err).splitlines()[0]})") from None
+            data, origin = parse_yaml(str(source), "<yaml>"), "<yaml>"
         if not isinstance(data, Mapping):
             raise SpecError(f"{origin}: expected a mapping of spec fields, got {type(data).__name__}")
         try:

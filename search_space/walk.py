@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .errors import SpecError
 from .rounding import make_divisible
 from .spec import ArchSpec, LayerSpec
 
@@ -80,9 +81,12 @@ def strided_size(size: Size, stride: tuple[int, int, int]) -> Size:
 def walk(spec: ArchSpec, frames: int | None = None, height: int | None = None,
          width: int | None = None) -> Walk:
     """Walks `spec` at an input of `frames` x `height` x `width` (defaults: the spec's input)."""
-    frames = frames or spec.input.frames
-    height = height or spec.input.resolution
-    width = width or height
+    frames = spec.input.frames if frames is None else frames
+    height = spec.input.resolution if height is None else height
+    width = height if width is None else width
+    for name, value in (("frames", frames), ("resolution", height), ("resolution", width)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"{name}: must be a positive integer, got {value!r}")
     input_size = Size(frames, height, width)
     size = strided_size(input_size, spec.stem.stride)
     stem_size = size

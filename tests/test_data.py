@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from infra.errors import OptionsError
 from proxies.convert import convert_to_tfrecord, write_synthetic
 from proxies.errors import DataError
 from proxies.kinetics import read_kinetics_csv
@@ -48,7 +49,7 @@ def test_synthetic_classes_differ_by_motion_not_appearance():
         return np.polyfit(np.arange(len(centres)), centres, 1)[0]
     drifts = np.array([drift(v) for v in videos])
     assert (drifts[labels == 0] > 0).mean() > 0.8 and (drifts[labels == 1] < 0).mean() > 0.8
-    with pytest.raises(DataError, match="num_classes"):
+    with pytest.raises(OptionsError, match="num_classes: must be 2..14"):
         SyntheticConfig(num_classes=len(CLASS_NAMES) + 1)
 
 

@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.fidelity import advantage, fidelity_report, per_architecture, rank_correlation, seed_agreement, top_k_overlap
+from analysis.fidelity import (
+    advantage,
+    fidelity_report,
+    per_architecture,
+    rank_correlation,
+    seed_agreement,
+    top_k_overlap,
+)
 
 RESAMPLES = 300  # the reports' ~35 intervals: coarser than the default 2000, 7x quicker
 
@@ -131,7 +138,9 @@ def _fidelity(tmp_path, seeds: int):
     assert "run_vs_reference_kendall" in report  # the search's own scores count as seed 0
     assert len(pd.read_csv(folder / "fidelity.csv")) == 3 and (folder / "fidelity.png").stat().st_size > 1000
     grids = sorted((folder / "ray").iterdir())
-    again = subprocess.run(command, capture_output=True, text=True)  # finished trainings are not redone
+    refused = subprocess.run(command, capture_output=True, text=True)  # a measurement is there: --resume or elsewhere
+    assert refused.returncode == 2 and "already holds a fidelity measurement" in refused.stderr
+    again = subprocess.run(command + ["--resume"], capture_output=True, text=True)  # finished ones are not redone
     assert again.returncode == 0 and sorted((folder / "ray").iterdir()) == grids
     assert pd.read_csv(folder / "trainings.csv").equals(trainings)
     return report
@@ -150,7 +159,6 @@ def test_fidelity_command_with_two_seeds_measures_the_noise_ceiling(tmp_path):
 
 def test_reference_is_longer_by_default_and_takes_its_own_steps(tmp_path):
     from conftest import write_run
-
     from search import SearchOptions
     from search.fidelity import FidelityOptions, _setup
 
@@ -167,15 +175,16 @@ def test_reference_is_longer_by_default_and_takes_its_own_steps(tmp_path):
 
 
 def test_proxy_flags_describe_another_proxy_on_the_runs_settings(tmp_path):
-    import run_search
+    from cli import parser_for
+    from cli.fidelity import _measured_proxy
     from conftest import write_run
 
     write_run(tmp_path / "run", trials=3)
-    args = run_search._parser().parse_args(["fidelity", "--run", str(tmp_path / "run")])
-    assert run_search._measured_proxy(args) == (None, None)  # no flag: the run's own proxy
-    args = run_search._parser().parse_args(["fidelity", "--run", str(tmp_path / "run"), "--proxy-epochs", "16",
-                                            "--proxy-classes", "4", "--proxy-steps", "0"])
-    proxy, data = run_search._measured_proxy(args)
+    args = parser_for("fidelity").parse_args(["--run", str(tmp_path / "run")])
+    assert _measured_proxy(args) == (None, None)  # no flag: the run's own proxy
+    args = parser_for("fidelity").parse_args(["--run", str(tmp_path / "run"), "--proxy-epochs", "16",
+                                              "--proxy-classes", "4", "--proxy-steps", "0"])
+    proxy, data = _measured_proxy(args)
     assert (proxy.epochs, proxy.steps_per_epoch, proxy.batch_size) == (16, None, 4)
     assert (data.synthetic.num_classes, data.synthetic.clips_per_class) == (4, 5)
 

@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from tf_profiler import profile_flops
 
 from conftest import REFERENCE, REPO, random_spec
 from search_space import PRESET_NAMES, build_model, count_flops, preset
-from tf_profiler import profile_flops
 
 
 def _official():

@@ -18,13 +18,13 @@ import tensorflow as tf
 
 import run_search
 from proxies import convert
+from proxies.config import DataConfig, TrainConfig
 from proxies.convert import convert_to_tfrecord
 from proxies.errors import DataError
 from proxies.layout import Clip, discover
 from proxies.pipeline import ClipConfig, TFRecordSource, VideoSource, open_source, open_splits
 from proxies.report import check_data, inspect_source
 from proxies.tfrecord import decode_frames, encode_sequence_example, parse_sequence_example
-from proxies.config import DataConfig, TrainConfig
 from proxies.train import train
 from proxies.video import read_clip, read_video, write_video
 
@@ -128,13 +128,12 @@ def test_kinetics400_download_is_found_and_counted(k400, tmp_path):
     with pytest.raises(DataError, match=r"train: 38% of the 8 clips listed are missing or corrupt, more than the 20% "
                                         r"allowed \(layout split/label from annotations/train.csv.*looked for e.g. "
                                         r".*train/abseiling/gone_000000_000010.mp4 and .*/abseiling/gone"):
-        check_data({"train": source}, tmp_path, progress=False, echo=lambda line: None)
+        check_data({"train": source}, progress=False, echo=lambda line: None)
     lines = []
     train_source, val_source = open_splits(str(k400), CLIP)
-    check_data({"train": train_source, "val": val_source}, tmp_path, max_missing=0.5, progress=False,
-               echo=lines.append)
+    saved = check_data({"train": train_source, "val": val_source}, max_missing=0.5, progress=False,
+                       echo=lines.append)
     assert lines == [report.line(), "val: 2 clips in 3 classes (layout split/label; 0 missing, 0 corrupt)"]
-    saved = json.loads((tmp_path / "data_report.json").read_text())
     assert saved["train"]["clips"] == 5 and saved["val"]["layout"] == "split/label"
     assert val_source.label_map == train_source.label_map  # the val CSV alone has 2 of the 3 classes
 

@@ -8,12 +8,12 @@ import sys
 import pytest
 
 from conftest import REPO
+from infra.errors import OptionsError
 from proxies.config import ProxyConfig
 from search import SearchOptions
 from search.records import trial_status
 from search.trial import reward
 from search_space import Budget, SearchSpace, UserError, preset
-from infra.errors import OptionsError
 
 RUNTIMES = {"tensorflow", "keras", "ray"}
 
@@ -50,12 +50,12 @@ def test_options_round_trip_and_name_bad_keys(tmp_path):
 
 
 def test_cli_defaults_come_from_the_options_tree():
-    sys.path.insert(0, str(REPO))
-    import run_search
+    from cli.common import Parser
+    from cli.search import add_search_args, search_options
 
-    args = run_search._parser().parse_args(["search", "--output", "x"])
-    options = run_search._search_options(args, "x")
-    assert options == SearchOptions(output="x")
+    parser = Parser()
+    add_search_args(parser)
+    assert search_options(parser.parse_args(["--output", "x"]), "x") == SearchOptions(output="x")
 
 
 def _cli(*args):
@@ -73,7 +73,9 @@ def test_cli_reports_bad_input_in_one_line_and_bugs_with_a_traceback(tmp_path, m
     def bug(args):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(run_search, "_flops", bug)
+    import cli.flops
+
+    monkeypatch.setattr(cli.flops, "run", bug)
     with pytest.raises(RuntimeError, match="a bug"):  # not turned into exit status 2
         run_search.main(["flops", "--arch", "a0"])
 
@@ -118,7 +120,7 @@ def test_default_search_stops_early_with_asha():
 
     options = SearchOptions(output="x")
     task = TrialTask(options.space, options.data, options.proxy, options.budget, options.reward, 6)
-    config = _tune_config(options, task, RejectionLog(REPO / "unused.csv"), None)
+    config = _tune_config(options, task, RejectionLog(REPO / "unused.csv", options.space), None)
     scheduler = config.scheduler
     assert type(scheduler).__name__ == "AsyncHyperBandScheduler"
     rungs = [milestone for milestone, _ in scheduler._brackets[0]._rungs]  # the first rung is the grace period
@@ -126,9 +128,9 @@ def test_default_search_stops_early_with_asha():
 
 
 def test_user_errors_are_one_family():
+    from infra.errors import RunExistsError
     from proxies.errors import DataError
     from search_space import CheckpointMismatchError, SpecError
-    from infra.errors import RunExistsError
 
     for error in (SpecError, CheckpointMismatchError, DataError, OptionsError, RunExistsError):
         assert issubclass(error, UserError)

@@ -8,10 +8,32 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from scaling import (Compound, Greedy, WidthDominant, emit_family, official_targets, parse_rule, parse_targets,
-                     scale, scale_layers, scale_space, scale_to)
-from search_space import (ArchSpec, BlockSpec, EnsembleSpec, InputSpec, LayerSpec, SearchSpace, SpecError, UserError,
-                          count_flops, load_arch, preset)
+from scaling import (
+    Compound,
+    Greedy,
+    WidthDominant,
+    emit_family,
+    official_targets,
+    parse_rule,
+    parse_targets,
+    scale,
+    scale_layers,
+    scale_space,
+    scale_to,
+)
+from search_space import (
+    ArchSpec,
+    BlockSpec,
+    EnsembleSpec,
+    InputSpec,
+    LayerSpec,
+    SearchSpace,
+    SpecError,
+    UserError,
+    count_flops,
+    load_arch,
+    preset,
+)
 
 RULES = [Compound(), WidthDominant(), Greedy(("frames", "width", "depth", "resolution")), Compound(1.1, 1.2, 1.0, 1.0)]
 
@@ -249,7 +271,7 @@ def test_train_family_trains_its_member(tmp_path):
 def test_train_family_trains_every_member_and_resumes(tmp_path):
     family, command = _train_family(tmp_path, {"small": -1.0, "large": 1.0})
     before = (family / "trained" / "small" / "result.json").stat().st_mtime
-    _cli(*command)
+    _cli(*command, "--resume")
     assert (family / "trained" / "small" / "result.json").stat().st_mtime == before  # finished members are kept
 
 

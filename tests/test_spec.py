@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from search_space import ArchSpec, LayerSpec, PRESET_NAMES, SpecError, load_arch, preset, streaming_variant
+from search_space import PRESET_NAMES, ArchSpec, LayerSpec, SpecError, UserError, load_arch, preset, streaming_variant
 from search_space.rounding import make_divisible
 from search_space.walk import walk
 
@@ -110,12 +110,12 @@ def test_yaml_errors_name_the_field(tmp_path, mutate, message):
 def test_malformed_and_missing_yaml(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("name: [unclosed\n")
-    with pytest.raises(SpecError, match="not valid YAML"):
+    with pytest.raises(UserError, match="broken.yaml:2: not valid YAML"):
         ArchSpec.from_yaml(path)
     path.write_text("- just\n- a list\n")
     with pytest.raises(SpecError, match="expected a mapping"):
         ArchSpec.from_yaml(path)
-    with pytest.raises(SpecError, match="spec file not found"):
+    with pytest.raises(UserError, match="spec file not found"):
         ArchSpec.from_yaml(tmp_path / "absent.yaml")
 
 

@@ -1,0 +1,25 @@
+"""`run_search.py data`: what a data folder holds (layout, classes, loadable clips), without training."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import add_folder_args, positive_int
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", help="data folder (any layout), or a TFRecord glob with {split}")
+    parser.add_argument("--split", default="train", choices=["train", "val", "test"])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--workers", type=positive_int,
+                        help="threads probing clip headers (default: 2 per CPU, up to 16)")
+    add_folder_args(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from proxies.report import inspect_folder
+
+    csv = {"train": args.train_csv, "val": args.val_csv}.get(args.split)
+    report = inspect_folder(args.folder, args.split, csv=csv, video_root=args.video_root, workers=args.workers)
+    print(json.dumps(report.to_dict()) if args.json else f"{report.line()} [{report.source}]")
+    return 0

@@ -1,0 +1,82 @@
+"""`run_search.py [search]`: an architecture search under a FLOP budget (the default command)."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+from .common import add_data_args, data_config, default, positive_float, positive_int
+
+
+def add_search_args(parser: argparse.ArgumentParser) -> None:
+    """The flags of a search (also those of each member search of `family`)."""
+    from proxies.config import ProxyConfig
+    from search.options import ENGINES, REWARDS, SCHEDULERS, SEARCH_ALGORITHMS, SearchOptions, TrialResources
+
+    add_data_args(parser)
+    parser.add_argument("--num-samples", type=positive_int, default=default(SearchOptions, "num_samples"),
+                        help="trials to run")
+    parser.add_argument("--gflops", help="FLOP budget MIN:MAX in GFLOPs at the search input shape")
+    parser.add_argument("--search-alg", default=default(SearchOptions, "search_alg"), choices=SEARCH_ALGORITHMS)
+    parser.add_argument("--scheduler", default=default(SearchOptions, "scheduler"), choices=SCHEDULERS)
+    parser.add_argument("--reward", default=default(SearchOptions, "reward"), choices=REWARDS,
+                        help="tunas: top1 - 0.5 * |gflops / budget max - 1|")
+    parser.add_argument("--cpus-per-trial", type=positive_float, default=default(TrialResources, "cpus"))
+    parser.add_argument("--gpus-per-trial", type=float, default=default(TrialResources, "gpus"))
+    parser.add_argument("--output", help="run folder (default runs/<timestamp>)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the search in --output (with its stored options; other flags are ignored)")
+    parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
+    parser.add_argument("--engine", default=default(SearchOptions, "engine"), choices=ENGINES)
+    parser.add_argument("--space", help="search space YAML (default: the paper's space at 8x32x32)")
+    parser.add_argument("--seed-arch", help="preset or spec YAML to evaluate first (the space is widened to hold it)")
+    parser.add_argument("--target", help="search for a family member (a0..a6): the space scaled for its GFLOPs, "
+                                         "the budget checked at its published input")
+    parser.add_argument("--rule", default=default(SearchOptions, "rule"), help="scaling rule for --target")
+    parser.add_argument("--epochs", type=positive_int, default=default(ProxyConfig, "epochs"),
+                        help="proxy epochs per trial")
+    parser.add_argument("--batch-size", type=positive_int, default=default(ProxyConfig, "batch_size"))
+    parser.add_argument("--replicas", type=positive_int, default=default(ProxyConfig, "replicas"),
+                        help="networks trained per trial from different seeds; the trial scores their mean")
+    parser.add_argument("--seed", type=int, default=default(SearchOptions, "seed"), help="search algorithm seed")
+
+
+def search_options(args: argparse.Namespace, output: str):
+    """The `SearchOptions` the flags describe (the defaults are the dataclasses')."""
+    from search.options import SearchOptions, TrialResources
+    from search_space import Budget, SearchSpace
+
+    defaults = SearchOptions()
+    return SearchOptions(
+        output=output, num_samples=args.num_samples, search_alg=args.search_alg, scheduler=args.scheduler,
+        reward=args.reward, engine=args.engine, seed=args.seed, seed_arch=args.seed_arch, address=args.address,
+        target=args.target, rule=args.rule,
+        space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=Budget.parse(args.gflops),
+        proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size,
+                                  replicas=args.replicas),
+        data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_search_args(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from infra.errors import UserError
+    from search import SearchOptions, run_search
+
+    if args.resume:
+        if not args.output:
+            raise UserError("--resume needs --output, the folder of the search to continue")
+        options = SearchOptions.load(args.output)
+    else:
+        options = search_options(args, args.output or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
+    table = run_search(options, resume=args.resume)
+    counts = table["status"].value_counts()
+    states = ", ".join(f"{counts[s]} {label}" for s, label in (("ok", "finished"), ("stopped_early", "stopped early"),
+                                                                ("error", "failed"), ("nan", "diverged (NaN)"),
+                                                                ("oom", "out of memory")) if s in counts)
+    print(f"{len(table)} trials: {states}; {int(table['pareto'].sum())} on the Pareto front. Results in "
+          f"{options.output}/: report.html, trials.csv, pareto.csv, pareto.png, configs/ (front specs), "
+          f"specs/ (all specs)")
+    return 0

@@ -1,0 +1,69 @@
+"""`run_search.py train`: full training of a spec with the paper's recipe (Ray Train)."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+from .common import add_data_args, data_config, default, fraction, positive_float, positive_int
+
+
+def add_train_args(parser: argparse.ArgumentParser, resume_help: str) -> None:
+    """What `train` and `train-family` share: data, schedule, recipe, workers."""
+    from proxies.config import TrainConfig
+    from proxies.recipe import MIXED_PRECISION, Recipe
+    from search_space import ModelOptions
+
+    add_data_args(parser)
+    parser.add_argument("--epochs", type=positive_int, default=default(TrainConfig, "epochs"))
+    parser.add_argument("--batch-size", type=positive_int, default=default(TrainConfig, "batch_size"),
+                        help="per worker")
+    parser.add_argument("--frames", type=positive_int, help="clip frames (default: the spec's input)")
+    parser.add_argument("--resolution", type=positive_int, help="clip resolution (default: the spec's input)")
+    parser.add_argument("--frame-stride", type=positive_int, help="source frames between clip frames")
+    parser.add_argument("--learning-rate", type=positive_float, default=default(Recipe, "learning_rate"),
+                        help="per 1024 clips")
+    parser.add_argument("--dropout", type=fraction, default=default(ModelOptions, "dropout_rate"))
+    parser.add_argument("--stochastic-depth", type=fraction, default=default(ModelOptions, "stochastic_depth_rate"))
+    parser.add_argument("--mixed-precision", default=default(Recipe, "mixed_precision"), choices=MIXED_PRECISION)
+    parser.add_argument("--resume", action="store_true", help=resume_help)
+    parser.add_argument("--num-workers", type=positive_int, default=default(TrainConfig, "num_workers"),
+                        help="data-parallel Ray Train workers")
+    parser.add_argument("--cpus-per-worker", type=positive_int)
+    parser.add_argument("--gpus-per-worker", type=float, default=default(TrainConfig, "gpus_per_worker"))
+    parser.add_argument("--address", help="existing Ray cluster to run on (e.g. auto or ray://host:10001)")
+    parser.add_argument("--seed", type=int, default=default(TrainConfig, "seed"))
+
+
+def train_config(args: argparse.Namespace, spec: dict, output: str):
+    """The `TrainConfig` the flags describe (the defaults are the dataclasses')."""
+    from proxies.config import TrainConfig
+    from proxies.recipe import Recipe
+
+    recipe = Recipe()
+    recipe = dataclasses.replace(
+        recipe, learning_rate=args.learning_rate, mixed_precision=args.mixed_precision,
+        model=dataclasses.replace(recipe.model, dropout_rate=args.dropout, stochastic_depth_rate=args.stochastic_depth))
+    return TrainConfig(
+        spec=spec, output=output, data=data_config(args), recipe=recipe, epochs=args.epochs,
+        batch_size=args.batch_size, frames=args.frames, resolution=args.resolution, frame_stride=args.frame_stride,
+        seed=args.seed, resume=args.resume, num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker,
+        gpus_per_worker=args.gpus_per_worker, address=args.address)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", required=True, help="preset (a0..a5, t0) or path to a spec YAML")
+    parser.add_argument("--stream", action="store_true", help="train the streaming variant (as 3d_2plus1d)")
+    parser.add_argument("--output", required=True, help="run folder (checkpoints, logs, weights, result.json)")
+    add_train_args(parser, "continue the run in --output from its last checkpoint")
+
+
+def run(args: argparse.Namespace) -> int:
+    from proxies.train import train
+    from search_space import ArchSpec, SpecError, load_arch
+
+    spec = load_arch(args.arch, stream=args.stream)
+    if not isinstance(spec, ArchSpec):
+        raise SpecError(f"--arch {args.arch}: an ensemble is trained member by member (train-family)")
+    print(json.dumps(train(train_config(args, spec.to_dict(), args.output))))
+    return 0
