@@ -142,7 +142,7 @@ def write_report(runs: list[str | Path], output: str | Path | None = None, famil
         ("Pareto front", _front_table(table)),
     ]
     if trained is not None:
-        sections.append(("Trained family", _image(plot_family_accuracy(trained, "this data"), out, "family_accuracy")))
+        sections.append(("Trained family", _image(plot_family_accuracy(trained.to_dict("records"), "this data"), out, "family_accuracy")))
     body = "".join(f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections)
     title = "MoViNet search report: " + ", ".join(html.escape(f.name) for f in folders)
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>{_STYLE}</style>"

@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from proxies.report import inspect_folder
 
     csv = {"train": args.train_csv, "val": args.val_csv}.get(args.split)
-    report = inspect_folder(args.folder, args.split, csv=csv, video_root=args.video_root, workers=args.workers)
+    report = inspect_folder(args.folder, args.split, csv=csv, video_root=args.video_root, workers=args.workers,
+                            progress=not args.json)
     print(json.dumps(report.to_dict()) if args.json else f"{report.line()} [{report.source}]")
     return 0

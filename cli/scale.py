@@ -10,8 +10,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from proxies.config import ProxyConfig
     from scaling.family import INPUTS
     from scaling.scale import ROUNDINGS
-    from search.family import ScaleOptions
-    from search.scaling_fit import FitOptions
+    from search.options import FitOptions
+    from search.scaled_family import ScaleOptions
 
     parser.add_argument("--base", default=default(ScaleOptions, "base"),
                         help="preset or spec YAML to scale (the paper's base: a2)")
@@ -55,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from proxies.config import ProxyConfig
-    from search.family import ScaleOptions, scale_family
-    from search.scaling_fit import FitOptions
+    from search.options import FitOptions
+    from search.scaled_family import ScaleOptions, scale_family
 
     options = ScaleOptions(output=args.output, base=args.base, rule=args.rule, targets=args.targets,
                            inputs=args.inputs, rounding=args.rounding, phis=_phis(args.phis))
@@ -73,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if family.fitted is not None:
         print(f"fitted: {family.fitted['chosen']} (candidates in {args.output}/fit.csv, fit.png)")
     print(family.rule)
-    print(family.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for row in family.rows:
+        target = f" ({100 * row['deviation']:+.1f}% of {row['target_gflops']:.4g})" if "deviation" in row else ""
+        print(f"  {row['member']:<12} {row['gflops']:9.4g} GFLOPs{target}  {row['params'] / 1e6:6.2f}M params  "
+              f"input {row['frames']}x{row['resolution']}  depths {row['depths'] or '-'}  widths {row['widths'] or '-'}")
     print(f"specs in {args.output}/specs/, table in {args.output}/family.csv, plot in {args.output}/family.png")
     return 0

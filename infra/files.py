@@ -13,6 +13,7 @@ system), so a kill in the middle of a write leaves the previous version, never h
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import re
@@ -29,7 +30,7 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 __all__ = ["UserFileError", "read_text", "read_yaml", "parse_yaml", "read_json", "atomic_path", "write_text",
-           "write_bytes", "write_json", "write_csv", "write_parquet", "save_figure", "replaced_folder"]
+           "write_bytes", "write_json", "write_csv", "write_rows", "write_parquet", "save_figure", "replaced_folder"]
 
 
 class UserFileError(UserError):
@@ -144,6 +145,16 @@ def write_csv(table: Any, path: str | Path) -> Path:
     """A pandas DataFrame as CSV (no index), atomically."""
     with atomic_path(path) as temporary:
         table.to_csv(temporary, index=False)
+    return Path(path)
+
+
+def write_rows(rows: list[dict], path: str | Path) -> Path:
+    """Rows of plain values as CSV (the first row's keys, then any others, as the header), atomically."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with atomic_path(path) as temporary, temporary.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
     return Path(path)
 
 

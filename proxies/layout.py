@@ -17,6 +17,7 @@ Nothing here decodes video; `proxies.report` probes the files that were found.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -31,7 +32,7 @@ from .kinetics import KineticsRecord, read_kinetics_csv
 from .video import VIDEO_EXTENSIONS
 
 __all__ = ["Layout", "Clip", "Clips", "SPLITS", "CLASSES_FILE", "ARRANGEMENTS", "split_name", "discover",
-           "find_clips", "split_labels", "read_classes", "read_class_names"]
+           "find_clips", "split_labels", "read_classes", "read_class_names", "class_names_of", "check_labels"]
 
 SPLITS = {"train": ("train",), "val": ("val", "validate", "validation"), "test": ("test",)}
 CLASSES_FILE = "classes.json"
@@ -245,6 +246,26 @@ def split_labels(layout: Layout) -> set[str]:
     if layout.kind == "folders":
         return {folder.name for alias in SPLITS[layout.split] for folder in _subfolders(layout.video_root / alias)}
     return set()
+
+
+def check_labels(clips, names: list[str]) -> None:
+    """Every clip's label is one of the classes `names` (unlabelled clips pass); else a DataError."""
+    unknown = sorted({c.label for c in clips} - set(names) - {None})
+    if unknown:
+        raise DataError(f"label {unknown[0]!r} is not among the {len(names)} classes ({', '.join(names[:3])}, ...)")
+
+
+def class_names_of(layout: Layout) -> list[str]:
+    """A video layout's classes: the folder's `classes.json`, else the sorted labels of the train
+    split of the same folder (so every split agrees), else this split's own labels."""
+    names = read_classes(layout.root)
+    if names:
+        return names
+    train = layout
+    if layout.split != "train":
+        with contextlib.suppress(DataError):  # no train split here: this split's own labels
+            train = discover(layout.root, "train", video_root=layout.video_root)
+    return sorted(split_labels(train) or split_labels(layout))
 
 
 def read_classes(folder: Path) -> list[str] | None:

@@ -12,7 +12,6 @@ clips whose file was never found are left out up front (`proxies.layout`).
 from __future__ import annotations
 
 import abc
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -28,7 +27,7 @@ import tensorflow as tf
 from .config import DataConfig
 from .errors import DataError
 from .kinetics import label_map_from
-from .layout import Clip, Clips, Layout, discover, find_clips, read_classes, split_labels
+from .layout import Clip, Clips, Layout, check_labels, class_names_of, discover, find_clips, read_classes
 from .synthetic import SyntheticConfig, generate_dataset
 from .tfrecord import RecordScan, decode_frames, parse_sequence_example, scan_records
 from .video import VideoError, read_clip
@@ -252,11 +251,8 @@ class VideoSource(ClipSource):
         if any(c.path is None for c in clips):
             raise ValueError("VideoSource: every clip needs a file (leave missing ones out)")
         names = list(class_names) if class_names is not None else list(label_map_from(c.label for c in clips))
+        check_labels(clips, names)
         self.label_map = {name: index for index, name in enumerate(names)}
-        unknown = sorted({c.label for c in clips} - set(self.label_map) - {None})
-        if unknown:
-            raise DataError(f"label {unknown[0]!r} is not among the {len(names)} classes "
-                            f"({', '.join(names[:3])}, ...)")
         super().__init__(clip, names, labelled=all(c.label is not None for c in clips))
         self.clips = list(clips)
         self.listing = listing
@@ -408,7 +404,7 @@ def open_source(data: str, split: str, clip: ClipConfig, synthetic: SyntheticCon
     if layout.kind == "tfrecord":
         return TFRecordSource(layout.shards, clip, class_names, layout)
     listing = find_clips(layout)
-    return VideoSource(listing.found, clip, class_names or read_classes(layout.root) or _class_names(layout), listing)
+    return VideoSource(listing.found, clip, class_names or class_names_of(layout), listing)
 
 
 def open_data(data: DataConfig, clip: ClipConfig) -> tuple[ClipSource, ClipSource]:
@@ -424,11 +420,3 @@ def open_splits(data: str, clip: ClipConfig, synthetic: SyntheticConfig | None =
     train = open_source(data, "train", clip, synthetic, train_csv, video_root)
     return train, open_source(data, "val", clip, synthetic, val_csv, video_root, train.class_names)
 
-
-def _class_names(layout: Layout) -> list[str]:
-    """The sorted labels of the train split of the same folder (so splits agree), else this split's."""
-    train = layout
-    if layout.split != "train":
-        with contextlib.suppress(DataError):  # no train split here: this split's own labels
-            train = discover(layout.root, "train", video_root=layout.video_root)
-    return sorted(split_labels(train) or split_labels(layout))

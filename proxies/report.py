@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -22,12 +23,13 @@ from infra.files import write_json
 
 from .config import DataConfig
 from .errors import DataError
-from .layout import split_name
-from .pipeline import ClipConfig, ClipSource, SyntheticSource, TFRecordSource, VideoSource, open_source
-from .tfrecord import scan_records
+from .layout import Clips, check_labels, class_names_of, discover, find_clips, split_name
 from .video import VideoError, probe_video
 
-__all__ = ["SplitReport", "inspect_source", "inspect_folder", "check_data", "write_data_report", "REPORT_FILE",
+if TYPE_CHECKING:
+    from .pipeline import ClipSource
+
+__all__ = ["SplitReport", "inspect_source", "inspect_listing", "inspect_folder", "check_data", "write_data_report", "REPORT_FILE",
            "MAX_MISSING"]
 
 REPORT_FILE = "data_report.json"
@@ -85,6 +87,9 @@ def inspect_source(source: ClipSource, split: str, check_frames: bool = False, w
                    progress: bool = True) -> SplitReport:
     """How many of `source`'s clips can be loaded: every video's header is probed; TFRecords are
     scanned for records without frames (and, with `check_frames`, every frame's JPEG header)."""
+    from .pipeline import SyntheticSource, TFRecordSource, VideoSource
+    from .tfrecord import scan_records
+
     if isinstance(source, SyntheticSource):
         return SplitReport(split, "synthetic", "generated in memory", source.num_classes, len(source), len(source))
     if isinstance(source, TFRecordSource):
@@ -98,15 +103,20 @@ def inspect_source(source: ClipSource, split: str, check_frames: bool = False, w
                            searched=list(source.layout.tried) if source.layout else [])
     if not isinstance(source, VideoSource) or source.listing is None:
         raise TypeError(f"inspect_source: cannot inspect {source!r}")
-    listing = source.listing
+    return inspect_listing(source.listing, split, source.num_classes, workers, progress)
+
+
+def inspect_listing(listing: Clips, split: str, num_classes: int, workers: int | None = None,
+                    progress: bool = True) -> SplitReport:
+    """How many of a video split's clips can be loaded (every header probed); no TensorFlow."""
     corrupt = _probe_all([c.path for c in listing.found], workers, progress, f"{split} headers")
     missing = listing.missing
     problems = {c.name: "missing" for c in missing[:_EXAMPLES]}
     problems.update(list(corrupt.items())[:_EXAMPLES])
     looked_for = [str(p) for p in listing.looked_for(missing[0])] if missing else []
-    return SplitReport(split, listing.arrangement, listing.layout.describe(), source.num_classes,
+    return SplitReport(split, listing.arrangement, listing.layout.describe(), num_classes,
                        len(listing.clips), len(listing.found) - len(corrupt), len(missing), len(corrupt),
-                       listing.other_containers, source.labelled, looked_for, list(listing.layout.tried), problems)
+                       listing.other_containers, listing.labelled, looked_for, list(listing.layout.tried), problems)
 
 
 def inspect_folder(data: str, split: str = "train", csv: str | None = None, video_root: str | None = None,
@@ -117,8 +127,16 @@ def inspect_folder(data: str, split: str = "train", csv: str | None = None, vide
     N, "clips": loadable, "missing": ..., ...}`). TFRecord frames get their JPEG headers read too.
     """
     split = split_name(split)
-    source = open_source(data, split, ClipConfig(), csv=csv, video_root=video_root)
-    return inspect_source(source, split, check_frames=True, workers=workers, progress=progress)
+    layout = discover(data, split, csv, video_root)
+    if layout.kind == "tfrecord":
+        from .pipeline import ClipConfig, open_source  # TensorFlow reads the records
+
+        source = open_source(data, split, ClipConfig(), csv=csv, video_root=video_root)
+        return inspect_source(source, split, check_frames=True, workers=workers, progress=progress)
+    listing = find_clips(layout)
+    names = class_names_of(layout)
+    check_labels(listing.found, names)
+    return inspect_listing(listing, split, len(names), workers, progress)
 
 
 def check_data(sources: dict[str, ClipSource], max_missing: float = MAX_MISSING, progress: bool = True,

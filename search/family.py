@@ -12,116 +12,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import load_run, spec_of
 from analysis.family import family_row, plot_family_accuracy, plot_family_cost
-from infra.errors import OptionsError
 from infra.files import save_figure, write_csv
 from infra.run_folder import RunKind, claim_output
 from proxies.config import TrainConfig
-from scaling import Target, emit_family, official_targets, parse_rule, parse_targets, scale
-from scaling.family import INPUTS
-from scaling.scale import ROUNDINGS, Scaled
-from search_space import ArchSpec, EnsembleSpec, SpecError, UserError, count_flops, load_arch
+from search_space import ArchSpec, UserError, load_arch
 
 from .options import SearchOptions
-from .scaling_fit import FitOptions, fit_compound, fit_x3d
 
-__all__ = ["search_family", "train_family", "family_members", "scale_family", "ScaleOptions", "ScaledFamily", "FAMILY_SEARCH",
-           "FAMILY_TRAINING", "SCALED_FAMILY", "FAMILY_TARGETS"]
+__all__ = ["search_family", "train_family", "family_members", "FAMILY_SEARCH", "FAMILY_TRAINING", "FAMILY_TARGETS"]
 
 FAMILY_SEARCH = RunKind("family search", ("searches",))
 FAMILY_TRAINING = RunKind("family training", ("*",))  # the family folder's trained/, member by member
-
-
-SCALED_FAMILY = RunKind("scaled family", ("family.csv", "specs"))
 FAMILY_TARGETS = "a0..a5"  # what `family` searches for: A6 is the A4 + A5 ensemble, not a network of its own
-
-
-@dataclass(frozen=True)
-class ScaleOptions:
-    """A family emitted from one base by a scaling rule (`run_search.py scale`).
-
-    Attributes:
-      base: a preset or spec YAML (the paper's base is a2).
-      rule: compound[:depth,width,res,frames] | dwr[:exponents] | x3d:AXIS,... | fitted:DIR.
-      targets: the members to emit, e.g. 'a0..a6' or 'a3,a6' (each at its official GFLOPs).
-      inputs: 'official' (each member at its published input shape) or 'rule' (the rule scales it).
-      rounding: widths to multiples of 8 never >10% down ('efficientnet') or to the 'nearest'.
-      phis: instead of targets, the base scaled at these compound coefficients.
-    """
-
-    output: str
-    base: str = "a2"
-    rule: str = "compound"
-    targets: str = "a0..a6"
-    inputs: str = "official"
-    rounding: str = "efficientnet"
-    phis: tuple[float, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.inputs not in INPUTS:
-            raise OptionsError(f"inputs: {self.inputs!r} is not one of {', '.join(INPUTS)}")
-        if self.rounding not in ROUNDINGS:
-            raise OptionsError(f"rounding: {self.rounding!r} is not one of {', '.join(ROUNDINGS)}")
-
-
-@dataclass(frozen=True)
-class ScaledFamily:
-    """What `scale_family` wrote: the rule used, the family table, and the fit (if one ran)."""
-
-    rule: str
-    table: pd.DataFrame
-    fitted: dict | None = None
-
-
-def scale_family(options: ScaleOptions, fit: FitOptions | None = None) -> ScaledFamily:
-    """Writes `specs/`, `family.csv` and `family.png` of the base scaled by the rule to every
-    target (or phi); with `fit`, the rule is first fitted by proxy training (`fit_compound`, or
-    `fit_x3d` for rule 'x3d') in the same folder, whose result (fitted.json) is returned too.
-
-    The base, targets, phis and rule are checked before anything is written; a new family
-    needs a new or empty folder, a fit may be resumed (`fit.resume`).
-    """
-    base = load_arch(options.base)
-    if isinstance(base, EnsembleSpec):
-        raise SpecError(f"--base {options.base}: an ensemble is not scaled as one network; scale its members")
-    names = None if options.phis else parse_targets(options.targets)
-    output = Path(options.output)
-    fitted = None
-    if fit is None:
-        rule = parse_rule(options.rule)
-        claim_output(output, SCALED_FAMILY, resume=False)
-    else:
-        fitted = fit_x3d(base, fit) if options.rule == "x3d" else fit_compound(base, fit)
-        rule = parse_rule(f"fitted:{output}")
-    if options.phis:
-        members = []
-        for phi in options.phis:
-            spec = scale(base, rule, phi)
-            gflops = count_flops(spec).gflops
-            members.append((Target(f"phi{phi:g}", gflops, spec.input), Scaled(spec, phi, 1.0, gflops, gflops)))
-    else:
-        members = emit_family(base, rule, official_targets(names), options.inputs, options.rounding)
-    rows = []
-    for target, scaled in members:
-        scaled.spec.replace(name=target.name).to_yaml(output / "specs" / f"{target.name}.yaml")
-        rows.append({**family_row(target.name, scaled.spec), "target_gflops": target.gflops,
-                     "deviation": scaled.deviation, "phi": scaled.phi, "width_adjust": scaled.width_adjust})
-    emitted = {target.name: scaled.spec for target, scaled in members}
-    if {"a4", "a5"} <= set(emitted):  # A6 the official way too: the emitted A4 and A5, logits averaged
-        ensemble = EnsembleSpec("a6_ensemble", (emitted["a4"], emitted["a5"]))
-        ensemble.to_yaml(output / "specs" / "a6_ensemble.yaml")
-        rows.append(family_row("a6_ensemble", ensemble))
-    table = pd.DataFrame(rows)
-    write_csv(table, output / "family.csv")
-    save_figure(plot_family_cost(table[table["member"] != "a6_ensemble"], f"{base.name} scaled, {rule.name}"),
-                output / "family.png")
-    return ScaledFamily(rule.describe(), table, fitted)
 
 
 def _best(table: pd.DataFrame) -> pd.Series:
@@ -161,7 +69,7 @@ def search_family(options: SearchOptions, targets: list[str], output: Path, resu
                      "budget_gflops": best["budget_gflops"], "search": run.output})
     table = pd.DataFrame(rows)
     write_csv(table, output / "family.csv")
-    save_figure(plot_family_cost(table, "searched family"), output / "family.png")
+    save_figure(plot_family_cost(rows, "searched family"), output / "family.png")
     return table
 
 
@@ -225,5 +133,5 @@ def train_family(folder: Path, config: TrainConfig, address: str | None = None) 
     table = pd.DataFrame(rows).sort_values("gflops").reset_index(drop=True)
     write_csv(table, folder / "family_results.csv")
     label = "synthetic data" if config.data.is_synthetic else Path(config.data.source).name
-    save_figure(plot_family_accuracy(table, label), folder / "family_accuracy.png")
+    save_figure(plot_family_accuracy(table.to_dict("records"), label), folder / "family_accuracy.png")
     return table

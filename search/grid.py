@@ -16,9 +16,6 @@ from infra.errors import RunExistsError
 from proxies.config import DataConfig, ProxyConfig
 from search_space import ArchSpec
 
-from .progress import quiet_tune
-from .trial import prepare_worker, train_and_report
-
 __all__ = ["GridJob", "train_grid", "grid_rows"]
 
 
@@ -34,6 +31,8 @@ class GridJob:
 
 
 def _grid_trial(config: dict, jobs: dict[str, GridJob], cpus: float) -> None:
+    from .trial import prepare_worker, train_and_report
+
     job = jobs[config["key"]]
     prepare_worker(cpus)
     train_and_report(job.spec, job.proxy, job.data, lambda metrics: {"key": job.key})
@@ -46,6 +45,8 @@ def train_grid(jobs: list[GridJob], folder: Path, name: str, cpus: float = 1.0, 
     from ray import tune
 
     from infra.ray_cluster import connect
+
+    from .progress import quiet_tune
 
     storage = (folder / "ray").resolve()
     experiment = storage / name

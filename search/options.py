@@ -7,6 +7,7 @@ has exactly one home.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from infra.config_io import check_numbers, from_plain, to_plain
 from infra.errors import OptionsError
 from infra.files import read_json, write_json
 from proxies.config import DataConfig, ProxyConfig
-from search_space import Budget, SearchSpace
+from search_space import ArchSpec, Budget, InputSpec, SearchSpace
 
-__all__ = ["SearchOptions", "TrialResources", "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
+__all__ = ["SearchOptions", "TrialResources", "FitOptions", "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
 
 SEARCH_ALGORITHMS = ("random", "optuna", "nsga2")
 SCHEDULERS = ("asha", "none")
@@ -94,3 +95,36 @@ class SearchOptions:
             return from_plain(cls, data)
         except OptionsError as err:
             raise OptionsError(f"{path}: {err}") from None
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """What the candidates train on: the base at `frames` x `resolution`, with `proxy` and `data`."""
+
+    output: str
+    candidates: int = 8
+    steps: int = 3
+    seed: int = 0
+    frames: int = 8
+    resolution: int = 32
+    frame_stride: int = 2
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    cpus: float = 1.0
+    address: str | None = None
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("candidates", "steps", "frames", "resolution", "frame_stride", "cpus"))
+
+    def base(self, spec: ArchSpec) -> ArchSpec:
+        return spec.replace(input=InputSpec(self.frames, self.resolution, self.frame_stride))
+
+    def data_for(self, specs: list[ArchSpec]) -> DataConfig:
+        """Synthetic data big enough for every candidate's clip (and at least twice the base's)."""
+        if not self.data.is_synthetic:
+            return self.data
+        frames = max([2 * self.frames * self.frame_stride] + [s.input.frames * s.input.frame_stride for s in specs])
+        resolution = max([2 * self.resolution] + [s.input.resolution for s in specs])
+        return dataclasses.replace(self.data, synthetic=dataclasses.replace(self.data.synthetic, frames=frames,
+                                                                            resolution=resolution))

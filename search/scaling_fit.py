@@ -9,60 +9,24 @@ folder: `fit.csv` (every candidate and its top-1), `fit.png`, and `fitted.json`,
 """
 from __future__ import annotations
 
-import dataclasses
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.plots import plot_candidates
-from infra.config_io import check_numbers
 from infra.files import save_figure, write_csv, write_text
 from infra.run_folder import RunKind, claim_output
-from proxies.config import DataConfig, ProxyConfig
 from scaling import AXES, Greedy, Multipliers, apply_multipliers, scale
 from scaling.fit import sample_coefficients
-from search_space import ArchSpec, InputSpec, count_flops
+from search_space import ArchSpec, count_flops
 
 from .grid import GridJob, train_grid
+from .options import FitOptions
 
-__all__ = ["FitOptions", "fit_compound", "fit_x3d", "FIT_RUN"]
+__all__ = ["fit_compound", "fit_x3d", "FIT_RUN"]
 
 FIT_RUN = RunKind("scaling-rule fit", ("fitted.json", "fit.csv", "ray/fit", "ray/x3d_step*"))
-
-
-@dataclass(frozen=True)
-class FitOptions:
-    """What the candidates train on: the base at `frames` x `resolution`, with `proxy` and `data`."""
-
-    output: str
-    candidates: int = 8
-    steps: int = 3
-    seed: int = 0
-    frames: int = 8
-    resolution: int = 32
-    frame_stride: int = 2
-    proxy: ProxyConfig = field(default_factory=ProxyConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    cpus: float = 1.0
-    address: str | None = None
-    resume: bool = False
-
-    def __post_init__(self) -> None:
-        check_numbers(self, positive=("candidates", "steps", "frames", "resolution", "frame_stride", "cpus"))
-
-    def base(self, spec: ArchSpec) -> ArchSpec:
-        return spec.replace(input=InputSpec(self.frames, self.resolution, self.frame_stride))
-
-    def data_for(self, specs: list[ArchSpec]) -> DataConfig:
-        """Synthetic data big enough for every candidate's clip (and at least twice the base's)."""
-        if not self.data.is_synthetic:
-            return self.data
-        frames = max([2 * self.frames * self.frame_stride] + [s.input.frames * s.input.frame_stride for s in specs])
-        resolution = max([2 * self.resolution] + [s.input.resolution for s in specs])
-        return dataclasses.replace(self.data, synthetic=dataclasses.replace(self.data.synthetic, frames=frames,
-                                                                            resolution=resolution))
 
 
 def _train(options: FitOptions, name: str, candidates: list[tuple[str, ArchSpec, dict]]) -> pd.DataFrame:
