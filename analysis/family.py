@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from search_space import ArchSpec, EnsembleSpec, count_flops, load_arch
+from search_space import OFFICIAL_CLASSES, ArchSpec, EnsembleSpec, count_flops, load_arch
 
 __all__ = ["family_row", "official_family", "plot_family_cost", "plot_family_accuracy", "PUBLISHED_K600"]
 
@@ -22,7 +22,7 @@ Rows = Sequence[Mapping]  # family members as rows (a DataFrame's `to_dict("reco
 PUBLISHED_K600 = {"a0": 72.28, "a1": 76.69, "a2": 78.62, "a3": 81.79, "a4": 83.48, "a5": 84.27, "a6": 84.8}
 
 
-def family_row(name: str, spec: ArchSpec | EnsembleSpec, num_classes: int = 600) -> dict:
+def family_row(name: str, spec: ArchSpec | EnsembleSpec, num_classes: int = OFFICIAL_CLASSES) -> dict:
     """One member: cost at its own input, per-block depths and widths, input shape."""
     cost = count_flops(spec, num_classes=num_classes)
     if isinstance(spec, EnsembleSpec):
@@ -34,7 +34,7 @@ def family_row(name: str, spec: ArchSpec | EnsembleSpec, num_classes: int = 600)
             "frames": spec.input.frames, "resolution": spec.input.resolution}
 
 
-def official_family(num_classes: int = 600) -> list[dict]:
+def official_family(num_classes: int = OFFICIAL_CLASSES) -> list[dict]:
     """The published A0-A6 (A6 the A4 + A5 ensemble) as family rows with their K600 top-1."""
     return [{**family_row(name, load_arch(name), num_classes), "k600_top1": top1}
             for name, top1 in PUBLISHED_K600.items()]

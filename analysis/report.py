@@ -107,7 +107,7 @@ def _check_output(out: Path, folders: list[Path]) -> None:
         if isinstance(earlier, dict) and sorted(earlier.get("runs", [])) == runs:
             return
         raise RunExistsError(f"{out}: holds a report of other runs; choose another --output")
-    claim_output(out, RunKind("report", ("report.html",)), resume=False)
+    claim_output(out, RunKind("report", ("report.html",), resumable=False), resume=False)
 
 
 def write_report(runs: list[str | Path], output: str | Path | None = None, family: str | Path | None = None,

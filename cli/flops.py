@@ -4,17 +4,17 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import default, positive_int
+from .common import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from search_space import count_flops
+    from search_space import OFFICIAL_CLASSES
 
     parser.add_argument("--arch", required=True, help="preset (a0..a5, t0; a6 the A4 + A5 ensemble) or a spec YAML")
     parser.add_argument("--stream", action="store_true", help="the streaming (causal) variant")
     parser.add_argument("--frames", type=positive_int, help="clip length (default: the spec's input)")
     parser.add_argument("--resolution", type=positive_int, help="frame size (default: the spec's input)")
-    parser.add_argument("--num-classes", type=positive_int, default=default(count_flops, "num_classes"))
+    parser.add_argument("--num-classes", type=positive_int, default=OFFICIAL_CLASSES)
     parser.add_argument("--per-block", action="store_true", help="GFLOPs of the stem, each block and the head")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 

@@ -5,18 +5,18 @@ import argparse
 import dataclasses
 import json
 
-from .common import default, positive_float, positive_int
+from .common import positive_float, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from proxies.predict import load_classifier
+    from search_space import OFFICIAL_CLASSES
 
     parser.add_argument("video", help="a video file, or a folder of videos (searched recursively)")
     parser.add_argument("--run", dest="run_dir", help="a training run folder (spec, weights, class names)")
     parser.add_argument("--arch", help="preset or spec YAML, with --checkpoint (an official Model Garden checkpoint)")
     parser.add_argument("--checkpoint", help="official checkpoint prefix or folder (with --arch)")
     parser.add_argument("--classes", help="JSON list of class names (with --checkpoint)")
-    parser.add_argument("--num-classes", type=positive_int, default=default(load_classifier, "num_classes"),
+    parser.add_argument("--num-classes", type=positive_int, default=OFFICIAL_CLASSES,
                         help="classes of the checkpoint's model")
     parser.add_argument("--frames", type=positive_int, help="clip frames (default: the spec's input)")
     parser.add_argument("--resolution", type=positive_int, help="clip resolution (default: the spec's input)")
@@ -28,9 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxies.predict import load_classifier, video_files
+    from proxies.video import video_files
 
-    videos = video_files(args.video)
+    videos = video_files(args.video)  # before the model loads: a wrong path is refused at once
+    from proxies.predict import load_classifier
+
     classifier = load_classifier(run=args.run_dir, arch=args.arch, checkpoint=args.checkpoint, classes=args.classes,
                                  num_classes=args.num_classes, frames=args.frames, resolution=args.resolution,
                                  fps=args.fps)

@@ -26,6 +26,7 @@ class RunKind:
 
     name: str
     markers: tuple[str, ...]
+    resumable: bool = True  # False: a run written at once, never continued (a scaled family, a report)
 
     def held_by(self, folder: Path) -> bool:
         """Whether `folder` holds a run of this kind (one of its markers exists)."""
@@ -53,8 +54,8 @@ def claim_output(folder: str | Path, kind: RunKind, resume: bool, flag: str = "-
             raise UserError(f"{folder}: holds no {kind.name} to resume (drop --resume to start one)")
         return True
     if held:
-        raise RunExistsError(f"{folder}: already holds a {kind.name}; pass --resume to continue it, "
-                             f"or choose another {flag}")
+        advice = "pass --resume to continue it, or choose another" if kind.resumable else "choose another"
+        raise RunExistsError(f"{folder}: already holds a {kind.name}; {advice} {flag}")
     entries = _entries(folder) if folder.is_dir() else []
     if entries:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")

@@ -187,7 +187,7 @@ def convert_folder(options: ConvertOptions, progress: bool = True) -> dict[str, 
     The output is new, or (`resume`) a conversion with the same settings, whose finished shards
     are kept; every split is opened and checked before a byte is written.
     """
-    claim_output(options.output, CONVERSION, options.resume)
+    claim_output(options.output, CONVERSION, options.resume, flag="OUTPUT")
     csvs = {"train": options.train_csv, "val": options.val_csv}
     sources, classes = {}, None
     for split in options.splits:

@@ -15,14 +15,14 @@ import numpy as np
 import tensorflow as tf
 
 from infra.files import read_json
-from search_space import ArchSpec, build_model, load_arch, load_official_checkpoint
+from search_space import OFFICIAL_CLASSES, ArchSpec, build_model, load_arch, load_official_checkpoint
 
 from .errors import DataError
 from .layout import read_class_names
 from .pipeline import ClipConfig, augment
-from .video import VIDEO_EXTENSIONS, read_clip
+from .video import read_clip
 
-__all__ = ["Classifier", "Prediction", "load_classifier", "video_files"]
+__all__ = ["Classifier", "Prediction", "load_classifier"]
 
 
 @dataclass
@@ -80,7 +80,7 @@ def _class_names(path: Path | None, count: int) -> list[str]:
 
 
 def load_classifier(run: str | Path | None = None, arch: str | None = None, checkpoint: str | Path | None = None,
-                    classes: str | Path | None = None, num_classes: int = 600, frames: int | None = None,
+                    classes: str | Path | None = None, num_classes: int = OFFICIAL_CLASSES, frames: int | None = None,
                     resolution: int | None = None, stride: int | None = None, fps: float | None = None) -> Classifier:
     """A training run's folder (`spec.yaml` or, for stream models, `inference.yaml`, their weights and
     `result.json` with the class names), or a preset / spec YAML with an official checkpoint."""
@@ -106,16 +106,3 @@ def load_classifier(run: str | Path | None = None, arch: str | None = None, chec
     clip = ClipConfig(frames=frames or spec.input.frames, resolution=resolution or spec.input.resolution,
                       stride=stride or spec.input.frame_stride, fps=fps, flip=False)
     return Classifier(model, names, clip)
-
-
-def video_files(path: str | Path) -> list[Path]:
-    """The video at `path`, or every video below the folder `path`, sorted."""
-    path = Path(path)
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise DataError(f"{path}: no such video or folder")
-    videos = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
-    if not videos:
-        raise DataError(f"{path}: no videos ({', '.join(VIDEO_EXTENSIONS)}) below this folder")
-    return videos

@@ -17,7 +17,10 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-__all__ = ["VideoError", "VideoInfo", "VIDEO_EXTENSIONS", "probe_video", "read_clip", "read_video", "write_video"]
+from .errors import DataError
+
+__all__ = ["VideoError", "VideoInfo", "VIDEO_EXTENSIONS", "probe_video", "read_clip", "read_video", "write_video",
+           "video_files"]
 
 # Containers Kinetics downloaders leave on disk (YouTube's own, then older sets' and cameras').
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".avi", ".mov")
@@ -235,3 +238,15 @@ def write_video(path: str | Path, frames: np.ndarray, fps: int = 25, codec: str 
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode())
 
+
+def video_files(path: str | Path) -> list[Path]:
+    """The video at `path`, or every video below the folder `path`, sorted."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError(f"{path}: no such video or folder")
+    videos = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
+    if not videos:
+        raise DataError(f"{path}: no videos ({', '.join(VIDEO_EXTENSIONS)}) below this folder")
+    return videos

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from search_space import PRESET_NAMES, ArchSpec, InputSpec, SpecError, count_flops, preset
+from search_space import OFFICIAL_CLASSES, PRESET_NAMES, ArchSpec, InputSpec, SpecError, count_flops, preset
 
 from .rules import Rule
 from .scale import Scaled, scale_to
@@ -41,7 +41,7 @@ def _official(name: str, num_classes: int) -> Target:
     return Target(name, count_flops(spec, num_classes=num_classes).gflops, spec.input)
 
 
-def official_targets(names=FAMILY, num_classes: int = 600) -> list[Target]:
+def official_targets(names=FAMILY, num_classes: int = OFFICIAL_CLASSES) -> list[Target]:
     """The published family's GFLOPs and input shapes (A6: the A4 + A5 ensemble, at A5's input)."""
     return [_official(name, num_classes) for name in names]
 
@@ -62,7 +62,7 @@ def parse_targets(text: str) -> list[str]:
 
 
 def emit_family(base: ArchSpec, rule: Rule, targets: list[Target], inputs: str = "official",
-                rounding: str = "efficientnet", num_classes: int = 600) -> list[tuple[Target, Scaled]]:
+                rounding: str = "efficientnet", num_classes: int = OFFICIAL_CLASSES) -> list[tuple[Target, Scaled]]:
     """Each target with the base scaled to its GFLOPs (within 3%)."""
     if inputs not in INPUTS:
         raise SpecError(f"--inputs: one of {', '.join(INPUTS)}, got {inputs!r}")

@@ -14,7 +14,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from search_space import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec, count_flops
+from search_space import OFFICIAL_CLASSES, ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec, count_flops
 from search_space.rounding import make_divisible, round_nearest
 
 from .depth import scale_layers, scaled_block_depth
@@ -74,7 +74,7 @@ def _cost(spec: ArchSpec, num_classes: int) -> float:
 
 
 def scale_to(spec: ArchSpec, rule: Rule, gflops: float, frames: int | None = None, resolution: int | None = None,
-             rounding: str = "efficientnet", num_classes: int = 600, tolerance: float = 0.03) -> Scaled:
+             rounding: str = "efficientnet", num_classes: int = OFFICIAL_CLASSES, tolerance: float = 0.03) -> Scaled:
     """The scaled `spec` whose analytic GFLOPs land within `tolerance` of `gflops`.
 
     With `frames` / `resolution` the input is pinned to that shape (a family member taking the

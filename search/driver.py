@@ -21,7 +21,7 @@ from infra.config_io import to_plain
 from infra.errors import UserError
 from infra.run_folder import RunKind, claim_output
 from proxies.config import DataConfig
-from search_space import Budget, SearchSpace, SpecError, check_budget_feasible, load_arch
+from search_space import OFFICIAL_CLASSES, Budget, SearchSpace, SpecError, check_budget_feasible, load_arch
 
 from .options import SearchOptions
 from .records import RejectionLog, write_run_tables
@@ -34,7 +34,7 @@ SEARCH_RUN = RunKind("search", ("options.json", "ray/search", "keras_tuner", "ke
                                 "trials.parquet"))
 
 
-def space_for(options: SearchOptions, num_classes: int = 600) -> tuple[SearchSpace, Budget, dict | None]:
+def space_for(options: SearchOptions, num_classes: int = OFFICIAL_CLASSES) -> tuple[SearchSpace, Budget, dict | None]:
     """The run's search space and budget (scaled for a family member if `target` is set), the
     space widened to hold the seed architecture, and the seed's parameters."""
     space, budget = options.space, options.budget

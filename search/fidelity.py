@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import load_run, spec_of
+from analysis import load_run
 from analysis.fidelity import fidelity_report, per_architecture
 from analysis.plots import plot_fidelity
 from infra.config_io import check_numbers, to_plain
@@ -30,7 +30,7 @@ from infra.errors import OptionsError
 from infra.files import save_figure, write_csv, write_json
 from infra.run_folder import RunKind, claim_output
 from proxies.config import DataConfig, ProxyConfig
-from search_space import ArchSpec, InputSpec, UserError, count_flops
+from search_space import ArchSpec, InputSpec, UserError
 
 from .grid import GridJob, train_grid
 from .options import SearchOptions
@@ -209,19 +209,17 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
     settings = _settings(setup)
     current = trainings[trainings["arch_id"].isin(architectures["arch_id"])
                         & (trainings["setting"] == trainings["kind"].map(settings))]
-    return write_fidelity(options.folder, _with_run_and_cost(current, architectures, run))
+    return write_fidelity(options.folder, _with_run_and_cost(current, architectures))
 
 
-def _with_run_and_cost(trainings: pd.DataFrame, architectures: pd.DataFrame, run: SearchOptions) -> pd.DataFrame:
-    """Trainings with each architecture's cost at the search shape, plus the run's own scores."""
-    classes = run.data.synthetic.num_classes if run.data.is_synthetic else 600
-    cost = {row.arch_id: count_flops(spec_of(row._asdict()), num_classes=classes)
-            for row in architectures.itertuples()}
+def _with_run_and_cost(trainings: pd.DataFrame, architectures: pd.DataFrame) -> pd.DataFrame:
+    """Trainings with each architecture's cost at the search shape (as the run's records give
+    it, with the run's classes), plus the run's own scores."""
     own = pd.DataFrame({"arch_id": architectures["arch_id"], "kind": "run", "seed": 0,
                         "status": architectures["status"], "top1": architectures["top1"], "curve": "[]"})
     frame = pd.concat([trainings, own], ignore_index=True)
-    frame["gflops"] = frame["arch_id"].map(lambda a: cost[a].gflops)
-    frame["params"] = frame["arch_id"].map(lambda a: cost[a].params)
+    for column in ("gflops", "params"):
+        frame[column] = frame["arch_id"].map(architectures.set_index("arch_id")[column])
     return frame
 
 

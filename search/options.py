@@ -15,6 +15,7 @@ from infra.config_io import check_numbers, from_plain, to_plain
 from infra.errors import OptionsError
 from infra.files import read_json, write_json
 from proxies.config import DataConfig, ProxyConfig
+from scaling.family import FAMILY
 from search_space import ArchSpec, Budget, InputSpec, SearchSpace
 
 __all__ = ["SearchOptions", "TrialResources", "FitOptions", "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
@@ -77,6 +78,8 @@ class SearchOptions:
             if getattr(self, name) not in allowed:
                 raise OptionsError(f"{name}: {getattr(self, name)!r} is not one of {', '.join(allowed)}")
         check_numbers(self, positive=("num_samples",))
+        if self.target is not None and self.target not in FAMILY:
+            raise OptionsError(f"target: {self.target!r} is not one of {', '.join(FAMILY)}")
         if self.target and (self.budget.low or self.budget.high is not None):
             raise OptionsError("target: a family member's search sets its own budget; drop --gflops")
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ScaleOptions", "ScaledFamily", "scale_family", "SCALED_FAMILY"]
 
-SCALED_FAMILY = RunKind("scaled family", ("family.csv", "specs"))
+SCALED_FAMILY = RunKind("scaled family", ("family.csv", "specs"), resumable=False)
 
 
 @dataclass(frozen=True)

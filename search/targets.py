@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scaling import official_targets, parse_rule, scale_space, scale_to
-from search_space import Budget, SearchSpace, load_arch
+from search_space import OFFICIAL_CLASSES, Budget, SearchSpace, load_arch
 
 __all__ = ["TargetPlan", "plan_target"]
 
@@ -27,7 +27,7 @@ class TargetPlan:
 
 
 def plan_target(space: SearchSpace, target: str, rule: str = "compound", base: str = "a2", band: float = 0.1,
-                num_classes: int = 600) -> TargetPlan:
+                num_classes: int = OFFICIAL_CLASSES) -> TargetPlan:
     """The space and budget for searching family member `target` (a0..a6)."""
     [goal] = official_targets([target], num_classes)
     scaled = scale_to(load_arch(base), parse_rule(rule), goal.gflops, goal.input.frames, goal.input.resolution,

@@ -18,7 +18,7 @@ from .cost import Cost, count_flops
 from .ensemble import EnsembleSpec
 from .errors import CheckpointMismatchError, SpecError
 from .model_options import ModelOptions
-from .presets import PRESET_NAMES, load_arch, preset, streaming_variant
+from .presets import OFFICIAL_CLASSES, PRESET_NAMES, load_arch, preset, streaming_variant
 from .space import SearchSpace
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec
 from .summary import arch_id, summary
@@ -29,7 +29,7 @@ __all__ = [
     "ArchSpec", "BlockSpec", "HeadSpec", "InputSpec", "LayerSpec", "StemSpec", "SpecError", "UserError",
     "preset", "load_arch", "streaming_variant", "PRESET_NAMES", "Cost", "count_flops", "Budget",
     "check_budget_feasible", "SearchSpace", "ModelOptions", "arch_id", "summary", "CheckpointMismatchError",
-    "EnsembleSpec",
+    "EnsembleSpec", "OFFICIAL_CLASSES",
     *_KERAS,
 ]
 

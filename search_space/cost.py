@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .ensemble import EnsembleSpec
+from .presets import OFFICIAL_CLASSES
 from .spec import ArchSpec
 from .walk import LayerGeometry, Size, strided_size, walk
 
@@ -133,7 +134,7 @@ class _Tally:
 
 
 def count_flops(spec: ArchSpec | EnsembleSpec, frames: int | None = None, resolution: int | None = None,
-                num_classes: int = 600) -> Cost:
+                num_classes: int = OFFICIAL_CLASSES) -> Cost:
     """Cost of `spec` on one clip of `frames` x `resolution`^2 (defaults: the spec's input).
 
     An ensemble costs the sum of its members at their own input shapes (`frames` and

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from infra.config_io import dump_yaml
 
 from .errors import SpecError
-from .spec import ArchSpec, InputSpec
+from .spec import ArchSpec, InputSpec, parse_input
 
 __all__ = ["EnsembleSpec", "A6"]
 
@@ -62,8 +62,9 @@ class EnsembleSpec:
             except SpecError as err:
                 raise SpecError(f"members[{i}]: {err}") from None
         shape = data.get("input")
-        return cls(name=str(data.get("name", "ensemble")), members=tuple(parsed),
-                   input=InputSpec(**shape) if isinstance(shape, Mapping) else None)
+        if shape is not None:
+            shape = parse_input(shape, "input")
+        return cls(name=str(data.get("name", "ensemble")), members=tuple(parsed), input=shape)
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         return dump_yaml(self.to_dict(), path)

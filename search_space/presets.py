@@ -14,7 +14,7 @@ from infra.files import read_yaml
 from .ensemble import A6, EnsembleSpec
 from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec
 
-__all__ = ["preset", "load_arch", "streaming_variant", "PRESET_NAMES", "STREAM_POSITIONAL_ENCODING"]
+__all__ = ["preset", "load_arch", "streaming_variant", "PRESET_NAMES", "STREAM_POSITIONAL_ENCODING", "OFFICIAL_CLASSES"]
 
 K13, K15, K33, K53 = (1, 3, 3), (1, 5, 5), (3, 3, 3), (5, 3, 3)
 
@@ -69,6 +69,10 @@ _TABLE = {
 # Paper evaluation inputs (frames, resolution, frame stride): README / TF Hub / Model Garden YAMLs.
 _INPUTS = {"a0": (50, 172, 5), "a1": (50, 172, 5), "a2": (50, 224, 5), "a3": (120, 256, 2),
            "a4": (80, 290, 3), "a5": (120, 320, 2), "t0": (25, 160, 10)}
+
+# The classes of every official checkpoint (Kinetics-600): the default classifier width wherever a
+# network is built, counted or scaled without data of its own.
+OFFICIAL_CLASSES = 600
 
 # The official stream models add a positional encoding in SE for the larger models only.
 STREAM_POSITIONAL_ENCODING = ("a3", "a4", "a5")

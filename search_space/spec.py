@@ -21,7 +21,7 @@ from .errors import SpecError
 
 __all__ = [
     "SpecError", "StemSpec", "LayerSpec", "BlockSpec", "HeadSpec", "InputSpec", "ArchSpec",
-    "CONV_TYPES", "SE_TYPES", "ACTIVATIONS", "GATING_ACTIVATIONS",
+    "CONV_TYPES", "SE_TYPES", "ACTIVATIONS", "GATING_ACTIVATIONS", "parse_input",
 ]
 
 Triple = tuple[int, int, int]
@@ -315,5 +315,13 @@ def _parse_arch(data: Mapping[str, Any]) -> ArchSpec:
         if name in d:
             kwargs[name] = _bool(d[name], name)
     if "input" in d:
-        kwargs["input"] = _parse_simple(InputSpec, d["input"], "input", ["frames", "resolution", "frame_stride"])
+        kwargs["input"] = parse_input(d["input"], "input")
     return ArchSpec(**kwargs)
+
+
+def parse_input(data: Any, where: str) -> InputSpec:
+    """An `InputSpec` from plain data, every field checked (a spec's or an ensemble's input)."""
+    shape = _parse_simple(InputSpec, data, where, ["frames", "resolution", "frame_stride"])
+    for name in ("frames", "resolution", "frame_stride"):
+        _check_width(f"{where}.{name}", getattr(shape, name))
+    return shape

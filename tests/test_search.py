@@ -220,3 +220,15 @@ def test_search_on_a_two_node_cluster(tmp_path):
         assert (table["status"] == "ok").all() and table["node"].nunique() == 2
     finally:
         cluster.shutdown()
+
+
+def test_a_search_resumes_only_with_its_own_options(tmp_path):
+    from conftest import write_run
+    from search import SearchOptions, run_search
+
+    write_run(tmp_path / "run", trials=2)
+    stored = SearchOptions.load(tmp_path / "run")
+    before = (tmp_path / "run" / "options.json").read_bytes()
+    with pytest.raises(UserError, match=r"holds a search with other options \(num_samples differs\)"):
+        run_search(stored.__class__(**{**stored.__dict__, "num_samples": 1}), resume=True)
+    assert (tmp_path / "run" / "options.json").read_bytes() == before

@@ -16,6 +16,7 @@ import tensorflow as tf
 from ..ensemble import EnsembleSpec
 from ..errors import SpecError
 from ..model_options import ModelOptions
+from ..presets import OFFICIAL_CLASSES
 from ..spec import ArchSpec
 from ..walk import walk
 from .layers import Bottleneck, Classifier, ConvUnit, Head, States
@@ -31,7 +32,7 @@ class MoViNet(keras.Model):
     Input: [batch, frames, height, width, 3] floats in [0, 1]. Output: [batch, classes] logits.
     """
 
-    def __init__(self, spec: ArchSpec | Mapping[str, Any], num_classes: int = 600,
+    def __init__(self, spec: ArchSpec | Mapping[str, Any], num_classes: int = OFFICIAL_CLASSES,
                  options: ModelOptions | Mapping[str, Any] | None = None, **kwargs):
         default = re.sub(r"[^A-Za-z0-9_.\-]", "_", f"movinet_{getattr(spec, 'name', 'spec')}")  # Keras' name rule
         super().__init__(name=kwargs.pop("name", None) or default, **kwargs)
@@ -117,7 +118,7 @@ class MoViNet(keras.Model):
                 "options": dataclasses.asdict(self.options), "name": self.name}
 
 
-def build_model(spec: ArchSpec | EnsembleSpec, num_classes: int = 600,
+def build_model(spec: ArchSpec | EnsembleSpec, num_classes: int = OFFICIAL_CLASSES,
                 options: ModelOptions | None = None) -> MoViNet:
     """Builds (and creates the weights of) the model for `spec`.
 

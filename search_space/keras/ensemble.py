@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from ..ensemble import EnsembleSpec
 from ..model_options import ModelOptions
+from ..presets import OFFICIAL_CLASSES
 from .builder import MoViNet
 
 __all__ = ["Ensemble", "resample_clip"]
@@ -31,7 +32,7 @@ def resample_clip(clip: tf.Tensor, frames: int, resolution: int) -> tf.Tensor:
 class Ensemble(keras.Model):
     """Members (each a MoViNet) see the clip resampled to their input; logits are averaged."""
 
-    def __init__(self, spec: EnsembleSpec | Mapping[str, Any], num_classes: int = 600,
+    def __init__(self, spec: EnsembleSpec | Mapping[str, Any], num_classes: int = OFFICIAL_CLASSES,
                  options: ModelOptions | Mapping[str, Any] | None = None, **kwargs):
         super().__init__(name=kwargs.pop("name", None) or "ensemble", **kwargs)
         spec = spec if isinstance(spec, EnsembleSpec) else EnsembleSpec.from_dict(spec)
