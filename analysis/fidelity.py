@@ -173,7 +173,8 @@ def fidelity_report(trainings: pd.DataFrame, bins: int = 3, resamples: int = 200
     correlate = functools.partial(rank_correlation, resamples=resamples)
     proxy, reference = table["proxy_mean"], table["reference_mean"]
     n = len(table)
-    report: dict = {"architectures": n, "trainings": len(trainings)}
+    # The run's own scores (kind 'run') came with the search: only proxy and reference rows are trainings.
+    report: dict = {"architectures": n, "trainings": int(trainings["kind"].isin(["proxy", "reference"]).sum())}
     for method in ("kendall", "spearman", "weighted"):
         report[f"proxy_vs_reference_{method}"] = correlate(proxy, reference, method).to_dict()
     for baseline in ("gflops", "params"):

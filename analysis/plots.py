@@ -5,7 +5,21 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["plot_pareto", "plot_fidelity", "plot_candidates"]
+__all__ = ["plot_pareto", "plot_fidelity", "plot_candidates", "log_gflops_axis", "GFLOPS_LABEL"]
+
+# Records give each network's cost at the input it is meant for: the search's input, or in a
+# --target search the family member's published input.
+GFLOPS_LABEL = "GFLOPs per clip (at the network's input: the member's in a --target search)"
+
+
+def log_gflops_axis(ax, gflops: pd.Series) -> None:
+    """A log GFLOPs x axis spanning every trial, finished or not: a run whose trials all failed
+    still gets its (empty) figure, where matplotlib refuses a log axis with nothing on it."""
+    values = gflops[gflops > 0]
+    if len(values):
+        ax.set_xlim(values.min() / 1.3, values.max() * 1.3)
+    ax.set_xscale("log")
+    ax.set_xlabel(GFLOPS_LABEL)
 
 
 def plot_pareto(table: pd.DataFrame, title: str = "") -> Figure:
@@ -19,12 +33,11 @@ def plot_pareto(table: pd.DataFrame, title: str = "") -> Figure:
         ax.scatter(stopped["gflops"], stopped["top1"], s=18, facecolors="none", edgecolors="0.6",
                    label="stopped early (last epoch)")
     best = table[table["pareto"]].sort_values("gflops")
-    ax.plot(best["gflops"], best["top1"], "o-", color="tab:red", label="Pareto front")
-    for _, row in best.iterrows():
-        ax.annotate(str(row["trial_id"])[-5:], (row["gflops"], row["top1"]), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_xlabel("GFLOPs per clip (search input shape)")
+    ax.plot(best["gflops"], best["top1"], "o-", color="tab:red", label="Pareto front (configs/pareto_<trial>.yaml)")
+    for i, (_, row) in enumerate(best.iterrows()):  # labels alternate above and below the line
+        ax.annotate(str(row["trial_id"]), (row["gflops"], row["top1"]), fontsize=7, color="tab:red",
+                    xytext=(4, 5 if i % 2 == 0 else -11), textcoords="offset points")
+    log_gflops_axis(ax, table["gflops"])
     ax.set_ylabel("proxy top-1")
     ax.set_title(title or f"{len(table)} trials, {len(done)} finished, {len(best)} on the front")
     ax.grid(True, which="both", alpha=0.3)
@@ -53,15 +66,17 @@ def plot_fidelity(trainings: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(5.5, 5))
     ax = fig.subplots()
     x, y = other.mean(axis=1), proxy.mean(axis=1)
+    several = other.shape[1] > 1 or proxy.shape[1] > 1
     ax.errorbar(x, y, fmt="o", color="tab:blue", ecolor="0.6", capsize=2,
                 xerr=[x - other.min(axis=1), other.max(axis=1) - x], yerr=[y - proxy.min(axis=1), proxy.max(axis=1) - y],
-                label="mean rank over seeds (bars: range of the seeds' ranks)")
+                label="an architecture" + (": mean rank over seeds, bars the range of their ranks" if several else ""))
     limit = len(wide) + 1
     ax.plot([0, limit], [0, limit], ":", color="0.5", label="perfect agreement")
     ax.set_xlim(0, limit)
     ax.set_ylim(0, limit)
     ax.set_xlabel(x_label)
-    ax.set_ylabel("proxy rank")
+    seeds = ", ".join(str(seed) for seed in proxy.columns)
+    ax.set_ylabel(f"proxy rank, mean of seeds {seeds}" if proxy.shape[1] > 1 else f"proxy rank, seed {seeds}")
     ax.set_title(f"proxy fidelity, {len(wide)} architectures")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
@@ -69,17 +84,24 @@ def plot_fidelity(trainings: pd.DataFrame) -> Figure:
 
 
 def plot_candidates(table: pd.DataFrame, title: str) -> Figure:
-    """Top-1 of each trained candidate (scaling-rule fitting) against its GFLOPs, labelled."""
-    fig = Figure(figsize=(7, 4.5))
+    """Proxy top-1 of each trained candidate of a scaling-rule fit, one labelled bar each (`label`
+    column: its coefficients or X3D step), the chosen one in red, its GFLOPs at the bar's end.
+
+    Bars rather than top-1 against GFLOPs: every candidate of a fit costs about the same (2x the
+    base), so as points their labels fell on one another."""
+    rows = table.reset_index(drop=True)
+    best = rows["top1"].idxmax() if rows["top1"].notna().any() else None
+    fig = Figure(figsize=(7.5, 1.2 + 0.32 * len(rows)))
     ax = fig.subplots()
-    ax.scatter(table["gflops"], table["top1"], color="tab:blue")
-    best = table["top1"].idxmax() if table["top1"].notna().any() else None
-    for index, row in table.iterrows():
-        ax.annotate(row["key"], (row["gflops"], row["top1"]), fontsize=7, xytext=(3, 3), textcoords="offset points",
-                    color="tab:red" if index == best else "0.3")
-    ax.set_xlabel("GFLOPs per clip (candidate at its scaled input)")
-    ax.set_ylabel("proxy top-1")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
+    positions = list(range(len(rows)))[::-1]
+    ax.barh(positions, rows["top1"].fillna(0.0), color=["tab:red" if i == best else "tab:blue" for i in rows.index])
+    for position, (_, row) in zip(positions, rows.iterrows()):
+        ax.annotate(f"{row['gflops']:.3g} GFLOPs", (row["top1"] if row["top1"] == row["top1"] else 0.0, position),
+                    fontsize=7, xytext=(3, -3), textcoords="offset points")
+    ax.set_yticks(positions, rows["label"], fontsize=7)
+    ax.set_xlabel("proxy top-1 (red: chosen)")
+    ax.set_xlim(0, max(1.0, float(rows["top1"].max() or 0) * 1.25))
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from search_space import ArchSpec, UserError
+from search_space import ArchSpec, InputSpec, UserError
 
-__all__ = ["load_run", "load_runs", "spec_of", "run_options", "RunNotFoundError"]
+__all__ = ["load_run", "load_runs", "spec_of", "trained_spec_of", "run_options", "RunNotFoundError"]
 
 
 class RunNotFoundError(UserError):
@@ -27,9 +27,20 @@ def load_run(folder: str | Path) -> pd.DataFrame:
 
 
 def spec_of(record: pd.Series | dict, name: str | None = None) -> ArchSpec:
-    """The architecture a record carries (its `spec` column), optionally renamed."""
+    """The architecture a record carries (its `spec` column, at the input it is meant for),
+    optionally renamed."""
     spec = ArchSpec.from_dict(json.loads(record["spec"]))
     return spec.replace(name=name) if name else spec
+
+
+def trained_spec_of(record: pd.Series | dict) -> ArchSpec:
+    """The architecture at the input its trial trained at (`train_frames` x `train_resolution`):
+    in a `--target` search the proxy's shape, not the member's; what re-training it needs."""
+    spec = spec_of(record)
+    frames, resolution = record.get("train_frames"), record.get("train_resolution")
+    if frames is None or pd.isna(frames):  # a run recorded before the training shape had columns
+        return spec
+    return spec.replace(input=InputSpec(int(frames), int(resolution), spec.input.frame_stride))
 
 
 def load_runs(*folders: str | Path) -> pd.DataFrame:

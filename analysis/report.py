@@ -54,7 +54,7 @@ def _summary(table: pd.DataFrame, bounds: Bounds, groups: dict[str, str]) -> pd.
         counts = part["status"].value_counts()
         front = part[part["pareto"]]
         rows.append({"run": run, "search algorithm": groups.get(run, "?"), "trials": len(part),
-                     **{s: int(counts.get(s, 0)) for s in ("ok", "stopped_early", "error", "nan", "oom")},
+                     **{s: int(counts.get(s, 0)) for s in ("ok", "stopped_early", "interrupted", "error", "diverged", "oom")},
                      "best top-1": part["top1"].max(), "front": len(front),
                      "hypervolume": hypervolume(front, bounds)})
     return pd.DataFrame(rows)

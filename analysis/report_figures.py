@@ -11,6 +11,7 @@ from search_space.summary import KERNEL_TYPES
 
 from .hypervolume import Bounds, edf, hypervolume_curve
 from .learned import block_choices, kernel_shares
+from .plots import log_gflops_axis
 
 __all__ = ["accuracy_vs_gflops", "hypervolume_figure", "learning_curves", "learned_figure", "edf_figure"]
 
@@ -34,8 +35,7 @@ def accuracy_vs_gflops(table: pd.DataFrame) -> Figure:
         ax.plot(front["gflops"], front["top1"], "o-", color=colour, label=f"{run} front ({len(front)})")
     ax.scatter([], [], s=16, color="0.4", label="finished trial")
     ax.scatter([], [], s=16, facecolors="none", edgecolors="0.4", label="stopped early (last epoch)")
-    ax.set_xscale("log")
-    ax.set_xlabel("GFLOPs per clip (search input shape)")
+    log_gflops_axis(ax, table["gflops"])
     ax.set_ylabel("proxy top-1")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
@@ -102,17 +102,18 @@ def learned_figure(table: pd.DataFrame) -> Figure:
             kernels.bar(blocks + offset, part[kind], 0.38, bottom=bottom, color=colour, hatch=hatch,
                         edgecolor="white", label=kind if group == "all trials" else None)
             bottom += part[kind].to_numpy()
-    kernels.set_title("kernel types (left: all, right: front)", fontsize=9)
+    kernels.set_title("kernel types (left bar: all, right: front)", fontsize=9)
     kernels.set_xlabel("block")
-    kernels.legend(fontsize=7)
     for ax, column in ((depths, "depth"), (widths, "width")):
         for group, colour, offset in (("all trials", "0.6", -0.15), ("Pareto front", "tab:red", 0.15)):
             part = choices if group == "all trials" else choices[choices["pareto"]]
-            ax.scatter(part["block"] + offset, part[column], s=12, color=colour, alpha=0.6, label=group)
+            ax.scatter(part["block"] + offset, part[column], s=12, color=colour, alpha=0.6,
+                       label=group if column == "depth" else None)
         ax.set_title(f"{column} per block", fontsize=9)
         ax.set_xlabel("block")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    # One legend below the panels: inside them it covered the bars and points.
+    fig.legend(loc="lower center", ncol=5, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from infra.errors import UserError
+from infra.errors import Interrupted, UserError
 from infra.tf_runtime import quiet_tensorflow_imports
 
 from .common import Parser, UsageError
@@ -78,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Interrupted as err:
+        print(f"interrupted: {err}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted: what had finished is kept; run the same command with --resume to continue",
+              file=sys.stderr)
+        return 130
     except Exception as err:  # a UserError raised in a Ray task arrives wrapped: report its cause alone
         cause = getattr(err, "cause", None)
         if isinstance(cause, UserError):

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     output = Path(args.output or f"runs/family-{time.strftime('%Y%m%d-%H%M%S')}")
     table = search_family(search_options(args, str(output)), parse_targets(args.targets), output, args.resume)
-    print(table[["member", "gflops", "budget_gflops", "params", "depths", "widths", "proxy_top1"]].to_string(
+    print(table[["member", "frames", "resolution", "gflops", "params", "depths", "widths", "proxy_top1"]].to_string(
         index=False))
     print(f"the family's specs in {output / 'specs'}/, each search in {output / 'searches'}/")
     return 0

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     table = run_search(options, resume=args.resume)
     counts = table["status"].value_counts()
     states = ", ".join(f"{counts[s]} {label}" for s, label in (("ok", "finished"), ("stopped_early", "stopped early"),
-                                                                ("error", "failed"), ("nan", "diverged (NaN)"),
+                                                                ("error", "failed"), ("diverged", "diverged (NaN loss)"),
                                                                 ("oom", "out of memory")) if s in counts)
     print(f"{len(table)} trials: {states}; {int(table['pareto'].sum())} on the Pareto front. Results in "
           f"{options.output}/: report.html, trials.csv, pareto.csv, pareto.png, configs/ (front specs), "

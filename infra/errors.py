@@ -8,7 +8,7 @@ so callers can catch narrowly.
 """
 from __future__ import annotations
 
-__all__ = ["UserError", "OptionsError", "RunExistsError"]
+__all__ = ["UserError", "OptionsError", "RunExistsError", "Interrupted"]
 
 
 class UserError(Exception):
@@ -21,3 +21,12 @@ class OptionsError(UserError):
 
 class RunExistsError(UserError):
     """The output folder already holds a run (or other files) and resume was not asked for."""
+
+
+class Interrupted(Exception):
+    """A run the user stopped (Ctrl-C) before it finished: what it finished is kept, and
+    `--resume` continues the rest. Not a UserError: the CLI exits with status 130."""
+
+    def __init__(self, message: str, partial=None):
+        super().__init__(message)
+        self.partial = partial  # what the run had finished, for a caller that wants it

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Callable
+
+from .tf_runtime import quiet_tensorflow_imports
 
 __all__ = ["connect", "quiet_exit_in_callbacks"]
 
@@ -29,15 +32,47 @@ def connect(address: str | None) -> None:
         root = Path(__file__).resolve().parents[1]
         runtime_env.update(working_dir=str(root), excludes=["runs/", ".git/", "tests/", "bench/"])
     ray.init(address=address or "local", include_dashboard=False, runtime_env=runtime_env)
+    _drop_worker_lines(_BENIGN_WORKER_LINES)
+
+
+# Lines Ray's own processes print that say nothing a user can act on. Ray Train's controller
+# starts a preemption watcher whose constructor arguments sit in the object store; its C++
+# core worker reports that at ERROR level on every training, which reads as a failure.
+_BENIGN_WORKER_LINES = re.compile(r"core_worker\.cc:\d+: Actor with class name: 'PreemptionWatcher'")
+
+
+def _drop_worker_lines(pattern: re.Pattern) -> None:
+    """Leaves the worker lines matching `pattern` out of what Ray forwards to this console.
+
+    Ray offers no public filter for forwarded worker output; this wraps its printing handler
+    (`ray_print_logs`, Ray 2.60's), and leaves the console as it is if that handler is absent.
+    """
+    try:
+        from ray._private.ray_logging import global_worker_stdstream_dispatcher as dispatcher
+    except ImportError:
+        return
+    with dispatcher._lock:
+        for index, (name, handler) in enumerate(dispatcher.handlers):
+            if name == "ray_print_logs":
+                def filtered(data, handler=handler):
+                    lines = [line for line in data.get("lines", []) if not pattern.search(line)]
+                    if lines:
+                        handler({**data, "lines": lines})
+
+                dispatcher.handlers[index] = (name, filtered)
 
 
 def _setup_worker() -> None:
     """Runs in every Ray worker process. Without the dashboard (not started: it is slow to start
     and unused here) Ray Train's placement-group cleaner cannot query actor states and warns
     about it every few seconds for as long as a training runs; the cleanup it guards still
-    happens when the driver's Ray instance shuts down."""
+    happens when the driver's Ray instance shuts down. Ray Train's two INFO lines per epoch
+    (the checkpoint's path, then the whole report again) bury Keras' own epoch line."""
     logging.getLogger("ray.train.v2._internal.execution.controller.placement_group_cleaner").setLevel(
         logging.ERROR)
+    for name in ("ray.train.v2._internal.execution.context", "ray.train.v2._internal.execution.storage"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_tensorflow_imports()  # Ray Train's TensorFlow backend imports it before our code runs
     sys.unraisablehook = functools.partial(quiet_exit_in_callbacks, report=sys.unraisablehook)
 
 

@@ -1,6 +1,11 @@
 """Keras objects that implement a `Recipe`: optimiser and schedule, loss, metrics, the compiled model."""
 from __future__ import annotations
 
+import contextlib
+import logging
+import warnings
+from typing import Iterator
+
 import keras
 import tensorflow as tf
 
@@ -9,7 +14,7 @@ from search_space import ArchSpec, build_model
 from .recipe import Recipe
 
 __all__ = ["make_optimizer", "make_loss", "make_metrics", "use_mixed_precision", "one_hot", "compile_for_recipe",
-           "compiled_model"]
+           "compiled_model", "quiet_fit"]
 
 
 def make_optimizer(recipe: Recipe, batch_size: int, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
@@ -50,6 +55,25 @@ def compiled_model(spec: ArchSpec, num_classes: int, recipe: Recipe, batch_size:
     """The spec's model with the recipe's regularisation, compiled for it (`compile_for_recipe`)."""
     return compile_for_recipe(build_model(spec, num_classes, recipe.model), recipe, batch_size, steps_per_epoch,
                               epochs)
+
+
+@contextlib.contextmanager
+def quiet_fit() -> Iterator[None]:
+    """Keras warns on every `fit` of a tf.data input that `shuffle=True` is ignored, and says its
+    input "ran out of data" when a validation pass ends; our datasets are shuffled per epoch
+    already, and validation is meant to run to exhaustion. TensorFlow warns that a function
+    was retraced when a reused worker trains its next network, which is what it should do."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
+        warnings.filterwarnings("ignore", message=r"Your input ran out of data")
+        yield
+
+
+def _without_retracing_notes(record: logging.LogRecord) -> bool:
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_without_retracing_notes)
 
 
 def one_hot(num_classes: int):

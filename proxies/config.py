@@ -43,6 +43,13 @@ class DataConfig:
     def is_synthetic(self) -> bool:
         return self.source == "synthetic" and not self.train_csv
 
+    def check_batch(self, batch_size: int, train_clips: int) -> None:
+        """Refuses a batch larger than the training split: every epoch would hold no full batch."""
+        if train_clips < batch_size:
+            more = "more --synthetic-clips or " if self.is_synthetic else ""
+            raise OptionsError(f"batch size {batch_size} is more than the {train_clips} training clips of the data; "
+                               f"use {more}a smaller --batch-size")
+
 
 # A few hundred steps instead of 240 epochs: a higher rate, faster batch-norm statistics, no
 # regularisation beyond light dropout (short runs underfit rather than overfit).

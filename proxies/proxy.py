@@ -3,18 +3,16 @@
 `train_proxy` trains a spec for a few epochs on a (sub)set of the data at a small clip shape
 with Keras `fit`, and returns held-out top-1/top-5, loss, measured training throughput, wall
 time and the spec's GFLOPs. A loss that goes NaN or an out-of-memory error ends the trial with
-status 'nan' or 'oom' instead of raising, so one bad architecture never stops a search.
+status 'diverged' or 'oom' instead of raising, so one bad architecture never stops a search.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import json
 import math
 import os
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -23,7 +21,7 @@ import tensorflow as tf
 
 from search_space import ArchSpec, count_flops
 
-from .compile import one_hot
+from .compile import one_hot, quiet_fit
 from .config import ProxyConfig
 from .pipeline import ClipSource, each_epoch
 from .replicas import averaged_logs, compiled_replicas, replica_batches, shared_batches
@@ -43,7 +41,7 @@ def checkpoint_epochs(folder: str) -> int:
 
 @dataclass
 class TrialResult:
-    """Outcome of one proxy trial; `status` is 'ok', 'nan', 'oom' or 'error'."""
+    """Outcome of one proxy trial; `status` is 'ok', 'diverged' (NaN loss), 'oom' or 'error'."""
 
     status: str
     top1: float = float("nan")
@@ -135,16 +133,6 @@ def _static_pipeline() -> tf.data.Options:
     return options
 
 
-@contextlib.contextmanager
-def _quiet_keras():
-    """Keras warns about shuffling and exhausted iterators for tf.data inputs on every epoch;
-    our datasets are shuffled per epoch already, and validation is meant to run to exhaustion."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
-        warnings.filterwarnings("ignore", message=r"Your input ran out of data")
-        yield
-
-
 def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource, num_classes: int,
          progress: "_Progress", resume_from: tuple[str, int] | None) -> None:
     """Builds, restores and trains the model; `progress` ends up holding the last epoch's metrics."""
@@ -192,12 +180,12 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
     progress = _Progress(report, proxy.batch_size * proxy.replicas, proxy.epochs,
                          {"gflops": cost.gflops, "params": cost.params}, checkpoint_dir, start)
     try:
-        with _quiet_keras():
+        with quiet_fit():
             _fit(spec, proxy, train, val, num_classes, progress, resume_from)
         result.epochs = progress.epochs
         result.train_clips_per_s = progress.last.get("train_clips_per_s", math.nan)
         if not math.isfinite(progress.last.get("train_loss", math.nan)):
-            result.status, result.error = "nan", f"training loss became NaN in epoch {progress.epochs}"
+            result.status, result.error = "diverged", f"training loss became NaN in epoch {progress.epochs}"
         else:
             result.top1, result.top5, result.loss = (progress.last[k] for k in ("top1", "top5", "loss"))
     except (tf.errors.ResourceExhaustedError, MemoryError) as err:

@@ -8,7 +8,7 @@ input and one output per replica: one `fit`, one checkpoint, one pipeline of zip
 and the loss is their sum, whose gradient for each network's weights is that network's own
 (RMSprop and per-variable gradient clipping treat every weight on its own), so each replica
 trains exactly as it would alone. One exception: a replica whose loss goes NaN makes the sum
-NaN and ends the trial (status 'nan') for all of them.
+NaN and ends the trial (status 'diverged') for all of them.
 """
 from __future__ import annotations
 

@@ -61,6 +61,11 @@ class SyntheticConfig:
     def class_names(self) -> tuple[str, ...]:
         return CLASS_NAMES[: self.num_classes]
 
+    @property
+    def train_clips(self) -> int:
+        """Clips of the training split: every fifth clip of a class is held out."""
+        return self.num_classes * (self.clips_per_class - self.clips_per_class // 5)
+
 
 def _background(rng: np.random.Generator, size: int, difficulty: float) -> np.ndarray:
     """Smooth coloured texture: a few random gratings plus blurred noise, [size, size, 3] in [0, 1]."""

@@ -74,6 +74,8 @@ def train(config: TrainConfig) -> dict:
 
         _, train_source, val_source = sources(config)
         reports = check_data({"train": train_source, "val": val_source}, config.data.max_missing)
+    config.data.check_batch(config.batch_size * config.num_workers,
+                            config.data.synthetic.train_clips if reports is None else reports["train"]["clips"])
     output.mkdir(parents=True, exist_ok=True)
     if reports is not None:
         from .report import write_data_report

@@ -15,11 +15,11 @@ import keras
 import ray.train
 import tensorflow as tf
 
-from infra.files import write_json
+from infra.files import atomic_path, write_json
 from search_space import ArchSpec, convert_conv_type
 
 from . import multiworker
-from .compile import compiled_model, one_hot, use_mixed_precision
+from .compile import compiled_model, one_hot, quiet_fit, use_mixed_precision
 from .config import TrainConfig
 from .pipeline import ClipConfig, ClipSource, open_data
 
@@ -59,6 +59,7 @@ def run_worker(config: TrainConfig) -> None:
     output = Path(config.output)
     callbacks = [EpochSeeds(config.seed, rank), EpochCheckpoint(rank)]
     if rank == 0:
+        _forget_epochs_from(output / "metrics.csv", first_epoch)
         callbacks += [keras.callbacks.TensorBoard(str(output / "tensorboard")),
                       keras.callbacks.CSVLogger(str(output / "metrics.csv"), append=True)]
     if first_epoch < config.epochs:
@@ -69,8 +70,9 @@ def run_worker(config: TrainConfig) -> None:
             shard=(context.num_input_pipelines, context.input_pipeline_id)).map(one_hot(num_classes)))
         val_data = strategy.distribute_datasets_from_function(
             lambda context: val_source.dataset(False, config.batch_size).map(one_hot(num_classes)))
-        model.fit(train_data, epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
-                  validation_data=val_data, callbacks=callbacks, verbose=2 if rank == 0 else 0)
+        with quiet_fit():
+            model.fit(train_data, epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+                      validation_data=val_data, callbacks=callbacks, verbose=2 if rank == 0 else 0)
     if rank == 0:
         _export(model, config, num_classes, train_source.class_names)
 
@@ -137,6 +139,22 @@ def _export(model, config: TrainConfig, num_classes: int, class_names: list[str]
               "top1": float(last.get("val_top1", "nan")), "top5": float(last.get("val_top5", "nan")),
               "loss": float(last.get("val_loss", "nan"))}
     write_json(output / "result.json", result)
+
+
+def _forget_epochs_from(path: Path, first_epoch: int) -> None:
+    """metrics.csv without the rows of epochs from `first_epoch` on, before a resumed run logs them.
+
+    A kill can land after an epoch's row was logged but before Ray Train registered its
+    checkpoint; the resumed run then trains that epoch again from the last registered one (the
+    same data and dropout, so the same numbers) and would log it a second time.
+    """
+    rows = list(_read_metrics(path))
+    kept = [row for row in rows if int(row["epoch"]) < first_epoch]
+    if len(kept) < len(rows):
+        with atomic_path(path) as temporary, temporary.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(kept)
 
 
 def _read_metrics(path: Path):

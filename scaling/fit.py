@@ -24,5 +24,6 @@ def sample_coefficients(count: int, seed: int = 0, cost_range: tuple[float, floa
     while len(found) < count:
         values = {axis: round(rng.uniform(*bounds), 2) for axis, bounds in _RANGES.items()}
         if cost_range[0] <= Multipliers(**values).cost <= cost_range[1]:
-            found.append(Compound(**values, name=f"candidate{len(found)}"))
+            # named by the rule that replays it: `--rule compound:1.21,1.1,1.15,1.04`
+            found.append(Compound(**values, name="compound:" + ",".join(f"{values[a]:g}" for a in values)))
     return found

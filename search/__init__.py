@@ -11,10 +11,10 @@ from typing import Any
 
 from .options import SearchOptions, TrialResources
 
-__all__ = ["run_search", "space_for", "SearchOptions", "TrialResources"]
+__all__ = ["run_search", "plan_search", "SearchOptions", "TrialResources"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("run_search", "space_for"):
+    if name in ("run_search", "plan_search"):
         return getattr(importlib.import_module(".driver", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,6 @@ its plot, the exported configs and the HTML report (report.html).
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,46 +17,33 @@ import pandas as pd
 
 from analysis import write_report, write_results
 from infra.config_io import to_plain
-from infra.errors import UserError
+from infra.errors import Interrupted, UserError
 from infra.run_folder import RunKind, claim_output
 from proxies.config import DataConfig
-from search_space import OFFICIAL_CLASSES, Budget, SearchSpace, SpecError, check_budget_feasible, load_arch
+from search_space import ArchSpec, Budget, InputSpec, SearchSpace, SpecError, check_budget_feasible, load_arch
 
 from .options import SearchOptions
 from .records import RejectionLog, write_run_tables
 from .targets import plan_target
 from .trial import TrialTask
 
-__all__ = ["run_search", "space_for", "plan_search", "SearchPlan", "SEARCH_RUN"]
+__all__ = ["run_search", "plan_search", "SearchPlan", "SEARCH_RUN"]
 
 SEARCH_RUN = RunKind("search", ("options.json", "ray/search", "keras_tuner", "keras_tuner_trials.jsonl",
                                 "trials.parquet"))
 
 
-def space_for(options: SearchOptions, num_classes: int = OFFICIAL_CLASSES) -> tuple[SearchSpace, Budget, dict | None]:
-    """The run's search space and budget (scaled for a family member if `target` is set), the
-    space widened to hold the seed architecture, and the seed's parameters."""
-    space, budget = options.space, options.budget
-    if options.target:
-        plan = plan_target(space, options.target, options.rule, num_classes=num_classes)
-        space, budget = plan.space, plan.budget
-    if not options.seed_arch:
-        return space, budget, None
-    seed = load_arch(options.seed_arch)
-    seed = seed.replace(input=dataclasses.replace(seed.input, frames=space.frames[0], resolution=space.resolutions[0],
-                                                  frame_stride=space.frame_stride))
-    space = space.including(seed)
-    return space, budget, space.to_params(seed)
-
-
 @dataclass(frozen=True)
 class SearchPlan:
-    """What a search will do, settled before it writes anything: its space, budget, seed
-    architecture's parameters, the data's class count and what a data folder holds."""
+    """What a search will do, settled before it writes anything: its space (scaled for a
+    family member, widened for a seed architecture), budget, the seed's parameters, the
+    member's input shape (a `--target` search: what its networks are recorded at), the data's
+    class count and what a data folder holds."""
 
     space: SearchSpace
     budget: Budget
     seed_params: dict | None
+    member_input: InputSpec | None
     num_classes: int
     data_report: dict | None
 
@@ -76,14 +62,26 @@ def _data_check(data: DataConfig) -> tuple[int, dict | None]:
 def plan_search(options: SearchOptions) -> SearchPlan:
     """Every check a search makes before it starts (data, seed architecture, space, budget); no writes."""
     num_classes, report = _data_check(options.data)
-    space, budget, seed_params = space_for(options, num_classes)
+    options.data.check_batch(options.proxy.batch_size,
+                             options.data.synthetic.train_clips if report is None else report["train"]["clips"])
+    space, budget, member_input, seed_params = options.space, options.budget, None, None
+    if options.target:
+        target = plan_target(space, options.target, options.rule, num_classes=num_classes)
+        space, budget, member_input = target.space, target.budget, target.input
+    if options.seed_arch:
+        seed = load_arch(options.seed_arch)
+        if not isinstance(seed, ArchSpec):
+            raise SpecError(f"--seed-arch {options.seed_arch}: an ensemble is not a point of the search space")
+        seed = seed.replace(input=InputSpec(space.frames[0], space.resolutions[0], space.frame_stride))
+        space = space.including(seed)
+        seed_params = space.to_params(seed)
     check_budget_feasible(space, budget, num_classes)
     if seed_params is not None:  # evaluated first, so it must be a point the search may keep
         gflops = budget.gflops(space.to_spec(seed_params), num_classes)
         if gflops not in budget:
             raise SpecError(f"--seed-arch {options.seed_arch}: {gflops:.4g} GFLOPs at the search input is outside "
                             f"the budget {budget}; widen --gflops to include it or drop --seed-arch")
-    return SearchPlan(space, budget, seed_params, num_classes, report)
+    return SearchPlan(space, budget, seed_params, member_input, num_classes, report)
 
 
 def _check_same_options(folder: Path, options: SearchOptions) -> None:
@@ -96,7 +94,11 @@ def _check_same_options(folder: Path, options: SearchOptions) -> None:
 
 
 def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
-    """Runs (or resumes) the search in `options.output` and returns the trials table."""
+    """Runs (or resumes) the search in `options.output` and returns the trials table.
+
+    A Ctrl-C stops the trials, writes the tables of what finished (unfinished trials as
+    'interrupted') and raises `Interrupted`; `resume=True` continues the search.
+    """
     output = Path(options.output)
     claim_output(output, SEARCH_RUN, resume)
     if resume:
@@ -110,7 +112,8 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
 
         write_data_report(output, plan.data_report)
     task = TrialTask(space=plan.space, data=options.data, proxy=options.proxy, budget=plan.budget,
-                     reward=options.reward, num_classes=plan.num_classes, cpus=options.resources.cpus)
+                     reward=options.reward, num_classes=plan.num_classes, cpus=options.resources.cpus,
+                     member_input=plan.member_input)
     log = RejectionLog(output / "rejected.csv", plan.space)
     if options.engine == "keras-tuner":
         from .keras_tuner_engine import run_keras_tuner
@@ -122,4 +125,9 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
         records, choices = run_ray(options, task, log, plan.seed_params, resume)
     table = write_results(output, write_run_tables(output, records, choices, plan.space))
     write_report([output])
+    if (table["status"] == "interrupted").any() or len(table) < options.num_samples:
+        finished = int(table["status"].isin(["ok", "stopped_early"]).sum())
+        raise Interrupted(f"search interrupted after {finished} of {options.num_samples} trials; the results so far "
+                          f"are in {output}/; continue it with `run_search.py search --resume --output {output}`",
+                          table)
     return table

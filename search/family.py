@@ -66,7 +66,7 @@ def search_family(options: SearchOptions, targets: list[str], output: Path, resu
         spec = spec_of(best, target)
         spec.to_yaml(output / "specs" / f"{target}.yaml")
         rows.append({**family_row(target, spec), "arch_id": best["arch_id"], "proxy_top1": best["top1"],
-                     "budget_gflops": best["budget_gflops"], "search": run.output})
+                     "train_gflops": best["train_gflops"], "search": run.output})
     table = pd.DataFrame(rows)
     write_csv(table, output / "family.csv")
     save_figure(plot_family_cost(rows, "searched family"), output / "family.png")

@@ -25,6 +25,7 @@ import pandas as pd
 from analysis import load_run
 from analysis.fidelity import fidelity_report, per_architecture
 from analysis.plots import plot_fidelity
+from analysis.records import trained_spec_of
 from infra.config_io import check_numbers, to_plain
 from infra.errors import OptionsError
 from infra.files import save_figure, write_csv, write_json
@@ -163,7 +164,7 @@ def _jobs(architectures: pd.DataFrame, setup: _Setup, seeds: int, kinds: tuple[s
     settings, jobs = _settings(setup), []
     for row in architectures.itertuples():
         for kind in kinds:
-            spec, proxy, data = setup.job(ArchSpec.from_dict(json.loads(row.spec)), kind)
+            spec, proxy, data = setup.job(trained_spec_of(row._asdict()), kind)
             jobs += [GridJob(f"{row.arch_id}-{kind}-{seed}", spec, dataclasses.replace(proxy, seed=seed), data,
                              {"arch_id": row.arch_id, "kind": kind, "seed": seed, "setting": settings[kind]})
                      for seed in range(1, seeds + 1) if (row.arch_id, kind, seed, settings[kind]) not in done]

@@ -56,10 +56,15 @@ def run_keras_tuner(options: SearchOptions, task: TrialTask, log: RejectionLog,
             result = train_proxy(spec, task.proxy, *proxy_sources(spec, task.data),
                                  report=lambda metrics: curve.append(metrics["top1"]))
             metrics = result.to_dict() | {"reward": task.score(result.top1, spec), "timestamp": time.time()}
-            record = trial_record(trial.trial_id, spec, task.num_classes, metrics, node="local", budget=task.budget,
+            record = trial_record(trial.trial_id, spec, task.num_classes, metrics, node="local",
+                                  member_input=task.member_input,
                                   curve=curve)
             with records_path.open("a") as handle:
                 handle.write(json.dumps({"record": record, "choices": {"trial_id": trial.trial_id, **params}}) + "\n")
+            done = len(records_path.read_text().splitlines())
+            print(f"[{done}/{options.num_samples}] trial {trial.trial_id}: {record['status']}, depths {record['depths']}, "
+                  f"{record['gflops']:.4g} GFLOPs, top-1 {record['top1']:.3f} after {record['epochs']:.0f} epochs "
+                  f"({record['wall_time_s']:.0f} s)", flush=True)
             return {"reward": metrics["reward"]}
 
     oracle = keras_tuner.oracles.RandomSearchOracle(objective=keras_tuner.Objective("reward", "max"),
@@ -68,6 +73,6 @@ def run_keras_tuner(options: SearchOptions, task: TrialTask, log: RejectionLog,
                                                     seed=options.seed)
     tuner = ProxyTuner(oracle=oracle, directory=str(output / "keras_tuner"), project_name=_PROJECT,
                        overwrite=not resume)
-    tuner.search()
+    tuner.search(verbose=0)  # one line per trial (above), not KerasTuner's table of every hyperparameter
     lines = [json.loads(line) for line in records_path.read_text().splitlines()] if records_path.exists() else []
     return [line["record"] for line in lines], [line["choices"] for line in lines]

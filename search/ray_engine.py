@@ -12,10 +12,10 @@ from infra.ray_cluster import connect
 from search_space import SearchSpace
 
 from .options import SearchOptions
-from .progress import ProgressTable, quiet_tune
 from .records import RejectionLog, trial_record
 from .searcher import BudgetSearcher
 from .trial import TrialTask, run_trial
+from .tune_runs import ProgressTable, curve_of, fit_tuner, unfinished
 
 __all__ = ["run_ray", "tune_param_space", "EXPERIMENT"]
 
@@ -52,12 +52,15 @@ def _searcher(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_p
         import optuna
         from ray.tune.search.optuna import OptunaSearch
 
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # not "A new study created in memory ..."
         if options.search_alg == "optuna":
             inner = OptunaSearch(metric=metric, mode=mode, sampler=optuna.samplers.TPESampler(seed=options.seed),
                                  points_to_evaluate=seeds)
         else:  # nsga2: two objectives, so the searcher (not Tune) holds the metrics
+            from .optuna_samplers import NSGAIISampler
+
             inner = OptunaSearch(metric=["top1", "gflops"], mode=["max", "min"],
-                                 sampler=optuna.samplers.NSGAIISampler(seed=options.seed), points_to_evaluate=seeds)
+                                 sampler=NSGAIISampler(seed=options.seed), points_to_evaluate=seeds)
             metric = mode = None
     return _LoggingBudgetSearcher(task.space, task.budget, task.num_classes, inner=inner, metric=metric, mode=mode,
                                   seed=options.seed, worst=_WORST, log=log,
@@ -84,38 +87,47 @@ def _tune_config(options: SearchOptions, task: TrialTask, log: RejectionLog, see
                            reuse_actors=True)  # skip worker start-up and TF import per trial
 
 
-def _tuner(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None, resume: bool):
+def _describe(task: TrialTask):
+    """A search trial's row in the progress table: its id, depths and GFLOPs at the budget's input."""
+    def describe(trial) -> tuple[str, str, float]:
+        spec = task.spec(trial.config, trial.trial_id)
+        depths = " ".join(str(len(block.layers)) for block in spec.blocks)
+        return trial.trial_id, depths, task.budget.gflops(spec, task.num_classes)
+
+    return describe
+
+
+def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None,
+            resume: bool) -> tuple[list[dict], list[dict]]:
+    """Runs (or resumes) the Ray Tune search; returns (trial records, sampled choices).
+
+    Trials an interruption (Ctrl-C) left unfinished are recorded as 'interrupted', and
+    `resume=True` continues them.
+    """
     from ray import tune
 
     output = Path(options.output).resolve()
     resources = {"cpu": options.resources.cpus} | ({"gpu": options.resources.gpus} if options.resources.gpus else {})
     trainable = tune.with_resources(tune.with_parameters(run_trial, task=task), resources)
-    experiment = output / "ray" / EXPERIMENT
-    if resume and tune.Tuner.can_restore(str(experiment)):
-        return tune.Tuner.restore(str(experiment), trainable=trainable, resume_errored=False, restart_errored=False,
-                                  resume_unfinished=True)
-    return tune.Tuner(trainable, param_space=tune_param_space(task.space),
-                      tune_config=_tune_config(options, task, log, seed_params),
-                      run_config=tune.RunConfig(name=EXPERIMENT, storage_path=str(output / "ray"),
-                                                failure_config=tune.FailureConfig(max_failures=1),
-                                                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                                                progress_reporter=ProgressTable(task), verbose=1))
 
+    def create() -> tune.Tuner:
+        return tune.Tuner(trainable, param_space=tune_param_space(task.space),
+                          tune_config=_tune_config(options, task, log, seed_params),
+                          run_config=tune.RunConfig(name=EXPERIMENT, storage_path=str(output / "ray"),
+                                                    failure_config=tune.FailureConfig(max_failures=1),
+                                                    checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                                                    progress_reporter=ProgressTable(_describe(task)), verbose=1))
 
-def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None,
-            resume: bool) -> tuple[list[dict], list[dict]]:
-    """Runs (or resumes) the Ray Tune search; returns (trial records, sampled choices)."""
-    quiet_tune()
     connect(options.address)
-    grid = _tuner(options, task, log, seed_params, resume).fit()
+    grid = fit_tuner(output / "ray" / EXPERIMENT, trainable, resume, create)
+    left = unfinished(grid)
     records, choices = [], []
     for result in grid:
         trial_id = Path(result.path).name
         error = str(result.error).strip().splitlines()[-1][:300] if result.error is not None else None
         spec = task.spec(result.config, trial_id)
-        history = result.metrics_dataframe
-        curve = history["top1"].dropna().tolist() if history is not None and "top1" in history else []
-        records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error, budget=task.budget,
-                                    curve=curve))
+        records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error,
+                                    member_input=task.member_input, curve=curve_of(result),
+                                    interrupted=trial_id in left))
         choices.append({"trial_id": trial_id, **result.config})
     return records, choices

@@ -16,39 +16,49 @@ from typing import Any
 import pandas as pd
 
 from infra.files import write_csv
-from search_space import ArchSpec, Budget, SearchSpace
+from search_space import ArchSpec, InputSpec, SearchSpace, count_flops
 from search_space.summary import SUMMARY_COLUMNS, spec_json, summary
 
-__all__ = ["trial_record", "trial_status", "write_run_tables", "RejectionLog", "METRIC_COLUMNS", "RECORD_COLUMNS"]
+__all__ = ["trial_record", "trial_status", "write_run_tables", "RejectionLog", "METRIC_COLUMNS", "TRAINING_COLUMNS",
+           "RECORD_COLUMNS"]
 
 METRIC_COLUMNS = ("top1", "top5", "loss", "train_clips_per_s", "wall_time_s", "epochs", "reward")
-RECORD_COLUMNS = ("trial_id", "status", *SUMMARY_COLUMNS, "budget_gflops", *METRIC_COLUMNS, "curve", "finished_at",
+TRAINING_COLUMNS = ("train_frames", "train_resolution", "train_gflops")
+RECORD_COLUMNS = ("trial_id", "status", *SUMMARY_COLUMNS, *TRAINING_COLUMNS, *METRIC_COLUMNS, "curve", "finished_at",
                   "error", "node", "spec")
 
 
-def trial_status(metrics: dict[str, Any], error: str | None) -> str:
-    """'error' for a raised trial, 'stopped_early' for one the scheduler ended while it still ran
-    (its last epoch's metrics are kept), else the trial's own final status (ok, nan, oom)."""
+def trial_status(metrics: dict[str, Any], error: str | None, interrupted: bool = False) -> str:
+    """'error' for a raised trial, 'interrupted' for one a Ctrl-C left unfinished (`--resume`
+    continues it), 'stopped_early' for one the scheduler ended while it still ran (its last
+    epoch's metrics are kept), else the trial's own final status (ok, diverged, oom)."""
     if error:
         return "error"
+    if interrupted:
+        return "interrupted"
     status = metrics.get("status")
     if status == "running":
         return "stopped_early"
     return status or "error"
 
 
-def trial_record(trial_id: str, spec: ArchSpec, num_classes: int, metrics: dict[str, Any],
-                 error: str | None = None, node: str | None = None, budget: Budget | None = None,
-                 curve: list[float] | None = None) -> dict[str, Any]:
+def trial_record(trial_id: str, trained: ArchSpec, num_classes: int, metrics: dict[str, Any],
+                 error: str | None = None, node: str | None = None, member_input: InputSpec | None = None,
+                 curve: list[float] | None = None, interrupted: bool = False) -> dict[str, Any]:
     """The row of one trial: identity, summary, metrics (NaN where it never reported), status.
 
-    `budget_gflops` is the cost at the budget's input shape (a family member's published
-    input in a `--target` search), `gflops` the cost at the trial's own (proxy) input; `curve`
-    the held-out top-1 after each epoch (JSON), `finished_at` the Unix time of its last report.
+    The record describes the network as it is meant to run: in a `--target` search the
+    `member_input` (the family member's published clip) replaces the input it was trained at,
+    so `spec`, `frames`, `resolution`, `gflops` and `params` are the member's; `train_frames`,
+    `train_resolution` and `train_gflops` say what the proxy trained (the same elsewhere).
+    `curve` is the held-out top-1 after each epoch (JSON), `finished_at` the Unix time of its
+    last report.
     """
-    row: dict[str, Any] = {"trial_id": trial_id, "status": trial_status(metrics, error)}
+    spec = trained.replace(input=member_input) if member_input else trained
+    row: dict[str, Any] = {"trial_id": trial_id, "status": trial_status(metrics, error, interrupted)}
     row.update(summary(spec, num_classes))
-    row["budget_gflops"] = budget.gflops(spec, num_classes) if budget else row["gflops"]
+    row.update(train_frames=trained.input.frames, train_resolution=trained.input.resolution,
+               train_gflops=count_flops(trained, num_classes=num_classes).gflops)
     row.update({name: metrics.get(name, math.nan) for name in METRIC_COLUMNS})
     row.update(curve=json.dumps([float(v) for v in (curve or [])]), finished_at=metrics.get("timestamp", math.nan))
     row.update(error=error or metrics.get("error") or "", node=node or metrics.get("node") or "",

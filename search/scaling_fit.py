@@ -46,6 +46,7 @@ def fit_compound(base: ArchSpec, options: FitOptions) -> dict:
         candidates.append((rule.name, scale(start, rule, 1.0), coefficients))
     table = _train(options, "fit", candidates)
     table["cost_product"] = [Multipliers(**{a: row[a] for a in AXES}).cost for _, row in table.iterrows()]
+    table["label"] = [f"{row.key}  (cost x{row.cost_product:.2f})" for row in table.itertuples()]
     chosen = table.loc[table["top1"].idxmax()]
     result = {"chosen": {axis: float(chosen[axis]) for axis in AXES} | {"name": chosen["key"]},
               "candidates": table.drop(columns=["curve"]).to_dict("records")}
@@ -67,6 +68,7 @@ def fit_x3d(base: ArchSpec, options: FitOptions) -> dict:
                                {"step": step, "axis": axis}))
         table = _train(options, f"x3d_step{step}", candidates)
         best = table.loc[table["top1"].idxmax()]
+        table["label"] = [f"step {step}: {axis}{' (kept)' if axis == best['axis'] else ''}" for axis in table["axis"]]
         path.append(best["axis"])
         current = dict((key, spec) for key, spec, _ in candidates)[best["key"]]
         tables.append(table)

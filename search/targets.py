@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scaling import official_targets, parse_rule, scale_space, scale_to
-from search_space import OFFICIAL_CLASSES, Budget, SearchSpace, load_arch
+from search_space import OFFICIAL_CLASSES, Budget, InputSpec, SearchSpace, load_arch
 
 __all__ = ["TargetPlan", "plan_target"]
 
@@ -24,6 +24,7 @@ class TargetPlan:
     budget: Budget
     phi: float
     target_gflops: float
+    input: InputSpec  # the member's published input: what its searched networks are meant to see
 
 
 def plan_target(space: SearchSpace, target: str, rule: str = "compound", base: str = "a2", band: float = 0.1,
@@ -34,4 +35,4 @@ def plan_target(space: SearchSpace, target: str, rule: str = "compound", base: s
                       num_classes=num_classes)
     budget = Budget((1 - band) * goal.gflops, (1 + band) * goal.gflops, goal.input.frames, goal.input.resolution)
     return TargetPlan(scale_space(space, parse_rule(rule), scaled.phi, scale_input=False), budget, scaled.phi,
-                      goal.gflops)
+                      goal.gflops, goal.input)

@@ -21,7 +21,7 @@ from typing import Callable
 
 from infra.tf_runtime import load_tensorflow
 from proxies.config import DataConfig, ProxyConfig
-from search_space import ArchSpec, Budget, SearchSpace, arch_id
+from search_space import ArchSpec, Budget, InputSpec, SearchSpace, arch_id
 
 __all__ = ["TrialTask", "run_trial", "reward", "proxy_sources", "prepare_worker", "train_and_report", "FAULT_ENV"]
 
@@ -39,8 +39,10 @@ class TrialTask:
     reward: str
     num_classes: int
     cpus: float = 1.0
+    member_input: InputSpec | None = None  # a --target search's member input (trials train at the space's)
 
     def spec(self, params: dict, trial_id: str) -> ArchSpec:
+        """The network a trial trains, at the space's (proxy) input shape."""
         return self.space.to_spec(params, name=f"trial_{trial_id}")
 
     def score(self, top1: float, spec: ArchSpec) -> float:

@@ -108,7 +108,7 @@ def test_tunas_reward():
 def test_trial_status_maps_early_stopping():
     assert trial_status({"status": "running", "top1": 0.3}, None) == "stopped_early"  # ASHA ended it
     assert trial_status({"status": "ok"}, None) == "ok"
-    assert trial_status({"status": "nan"}, None) == "nan"
+    assert trial_status({"status": "diverged"}, None) == "diverged"
     assert trial_status({}, "RuntimeError: boom") == "error"
     assert trial_status({}, None) == "error"  # never reported
 

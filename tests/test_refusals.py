@@ -74,7 +74,7 @@ def world(tmp_path_factory) -> Path:
 
 BAD_FILES = ["missing.yaml", "empty.yaml", "binary.yaml", "broken.yaml", "unsafe.yaml", "list.yaml", "types.yaml",
              "ensemble.yaml"]
-TINY = ["--epochs", "1", "--synthetic-classes", "3", "--synthetic-clips", "5"]
+TINY = ["--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3", "--synthetic-clips", "5"]
 
 CASES = {
     # search (both engines): an existing run, another folder, resume of nothing, bad files and numbers
@@ -106,6 +106,8 @@ CASES = {
     "search difficulty 2": ["search", "--difficulty", "2", "--output", "{w}/new"],
     "search missing share": ["search", "--max-missing", "1.5", "--output", "{w}/new"],
     "search missing data": ["search", "--data", "{w}/absent", "--output", "{w}/new"],
+    "search batch larger than the data": ["search", "--synthetic-clips", "5", "--synthetic-classes", "3", "--output",
+                                          "{w}/new"],
     "search unknown flag": ["search", "--epocs", "3"],
     "unknown command": ["serch"],
     # export, report
@@ -156,6 +158,7 @@ CASES = {
     "train zero epochs": ["train", "--arch", "t0", "--epochs", "0", "--output", "{w}/new"],
     "train missing data": ["train", "--arch", "t0", "--data", "{w}/absent", "--output", "{w}/new"],
     "train an ensemble": ["train", "--arch", "a6", "--output", "{w}/new", *TINY],
+    "train batch larger than the data": ["train", "--arch", "t0", "--output", "{w}/new", *TINY, "--batch-size", "64"],
     "train-family of a missing folder": ["train-family", "--family", "{w}/absent", *TINY],
     "train-family of an empty folder": ["train-family", "--family", "{w}/empty_family", *TINY],
     "train-family already trained": ["train-family", "--family", "{w}/family", *TINY],

@@ -207,7 +207,8 @@ def test_fit_compound_coefficients_by_proxy_training(tmp_path):
     _cli("scale", "--fit", "--base", "t0", "--candidates", "2", "--fit-frames", "4", "--fit-resolution", "32",
          "--targets", "a0", "--output", str(tmp_path), *TINY_DATA)
     fit = pd.read_csv(tmp_path / "fit.csv")
-    assert sorted(fit["key"]) == ["candidate0", "candidate1"]
+    assert len(fit) == 2 and all(parse_rule(key).multipliers(1.0).cost == pytest.approx(product)  # replayable names
+                                 for key, product in zip(fit["key"], fit["cost_product"]))
     assert fit["cost_product"].between(1.8, 2.2).all() and fit["top1"].between(0, 1).all()
     chosen = json.loads((tmp_path / "fitted.json").read_text())["chosen"]
     best = fit.set_index("key").loc[chosen["name"]]
@@ -239,9 +240,11 @@ def test_family_of_two_scaled_searches_on_a_two_node_cluster(tmp_path):
     assert family["member"].tolist() == ["a0", "a1"] and "the family's specs in" in run.stdout
     for row in family.itertuples():  # the budget is each member's, at its published input shape
         target = dict((t.name, t) for t in official_targets([row.member]))[row.member]
-        assert 0.9 * target.gflops <= row.budget_gflops <= 1.1 * target.gflops
+        assert 0.9 * target.gflops <= row.gflops <= 1.1 * target.gflops  # at the member's own input shape
+        assert (row.frames, row.resolution) == (target.input.frames, target.input.resolution)
+        assert ArchSpec.from_yaml(tmp_path / "family" / "specs" / f"{row.member}.yaml").input == target.input
         searched = pd.read_csv(tmp_path / "family" / "searches" / row.member / "trials.csv")
-        assert (searched["frames"] == 8).all()  # trained at the proxy input
+        assert (searched["train_frames"] == 8).all() and (searched["frames"] == target.input.frames).all()
         assert isinstance(load_arch(str(tmp_path / "family" / "specs" / f"{row.member}.yaml")), ArchSpec)
 
 
