@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
 from .common import add_data_args, data_config, default, fraction, positive_float, positive_int
 
@@ -65,5 +64,8 @@ def run(args: argparse.Namespace) -> int:
     spec = load_arch(args.arch, stream=args.stream)
     if not isinstance(spec, ArchSpec):
         raise SpecError(f"--arch {args.arch}: an ensemble is trained member by member (train-family)")
-    print(json.dumps(train(train_config(args, spec.to_dict(), args.output))))
+    result = train(train_config(args, spec.to_dict(), args.output))
+    print(f"{result['spec']}: {result['epochs']} epochs, held-out top-1 {result['top1']:.3f}, top-5 "
+          f"{result['top5']:.3f}, loss {result['loss']:.3f} on {result['num_classes']} classes; weights, metrics.csv "
+          f"and result.json in {args.output}/")
     return 0

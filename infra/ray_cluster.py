@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import re
 import sys
@@ -66,12 +67,14 @@ def _setup_worker() -> None:
     """Runs in every Ray worker process. Without the dashboard (not started: it is slow to start
     and unused here) Ray Train's placement-group cleaner cannot query actor states and warns
     about it every few seconds for as long as a training runs; the cleanup it guards still
-    happens when the driver's Ray instance shuts down. Ray Train's two INFO lines per epoch
-    (the checkpoint's path, then the whole report again) bury Keras' own epoch line."""
+    happens when the driver's Ray instance shuts down. Ray Train's worker context logs each
+    epoch's whole report at INFO under a logger named by its file path, out of reach of Ray
+    Train's own `LoggingConfig`; it would bury Keras' one line per epoch."""
     logging.getLogger("ray.train.v2._internal.execution.controller.placement_group_cleaner").setLevel(
         logging.ERROR)
-    for name in ("ray.train.v2._internal.execution.context", "ray.train.v2._internal.execution.storage"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    context = importlib.util.find_spec("ray.train.v2._internal.execution.context")
+    if context is not None and context.origin:
+        logging.getLogger(context.origin).setLevel(logging.WARNING)
     quiet_tensorflow_imports()  # Ray Train's TensorFlow backend imports it before our code runs
     sys.unraisablehook = functools.partial(quiet_exit_in_callbacks, report=sys.unraisablehook)
 

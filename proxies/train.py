@@ -59,7 +59,7 @@ def train(config: TrainConfig) -> dict:
     A data folder is checked first (`proxies.report.check_data`): one summary line per split,
     `data_report.json`, and no training at all if a split cannot be used.
     """
-    from ray.train import FailureConfig, RunConfig, ScalingConfig
+    from ray.train import FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.tensorflow import TensorflowTrainer
 
     output = Path(config.output).resolve()
@@ -89,6 +89,9 @@ def train(config: TrainConfig) -> dict:
         scaling_config=ScalingConfig(num_workers=config.num_workers, use_gpu=config.gpus_per_worker > 0,
                                      resources_per_worker=resources | (
                                          {"GPU": config.gpus_per_worker} if config.gpus_per_worker else {})),
-        run_config=RunConfig(name=_RUN_NAME, storage_path=str(storage), failure_config=FailureConfig(max_failures=2)))
+        # Ray Train's INFO lines (each epoch's checkpoint path and the whole report again) would bury
+        # Keras' one line per epoch; they stay in its log files under the Ray session.
+        run_config=RunConfig(name=_RUN_NAME, storage_path=str(storage), failure_config=FailureConfig(max_failures=2),
+                             logging_config=LoggingConfig(log_level="WARNING")))
     trainer.fit()
     return json.loads((output / "result.json").read_text())

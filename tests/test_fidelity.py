@@ -205,3 +205,25 @@ def test_grid_rows_skip_jobs_an_interrupted_grid_never_started():
     rows = grid_rows([finished, stopped, unstarted], jobs)
     assert [(r["key"], r["status"], r["top1"]) for r in rows[:1]] == [("a-proxy-1", "ok", 0.4)]
     assert len(rows) == 2 and rows[1]["status"] == "running" and np.isnan(rows[1]["top1"])
+
+
+def test_the_runs_own_scores_are_not_counted_as_trainings():
+    rows = [{"arch_id": a, "kind": kind, "seed": seed, "top1": 0.1 * i + 0.01 * seed, "gflops": 0.01 * i,
+             "params": 1000 * i, "curve": [0.1]}
+            for i, a in enumerate("abc") for kind, seed in (("proxy", 1), ("proxy", 2), ("run", 0))]
+    report = fidelity_report(pd.DataFrame(rows), resamples=RESAMPLES)
+    assert (report["architectures"], report["trainings"]) == (3, 6)  # 3 x 2 proxy seeds; the run's 3 scores aside
+
+
+def test_proxy_only_figure_names_its_seeds_and_draws_no_promised_bars():
+    from analysis.plots import plot_fidelity
+
+    rows = [{"arch_id": a, "kind": "proxy", "seed": seed, "top1": 0.1 * i + 0.05 * seed}
+            for i, a in enumerate("abcd") for seed in (1, 2)]
+    axes = plot_fidelity(pd.DataFrame(rows)).axes[0]
+    assert axes.get_ylabel() == "proxy rank, seed 2" and "seed 1" in axes.get_xlabel()
+    assert not any("bars" in text.get_text() for text in axes.get_legend().get_texts())
+    rows += [{"arch_id": a, "kind": "proxy", "seed": 3, "top1": 0.1 * i} for i, a in enumerate("abcd")]
+    axes = plot_fidelity(pd.DataFrame(rows)).axes[0]
+    assert axes.get_ylabel() == "proxy rank, mean of seeds 2, 3"
+    assert any("bars" in text.get_text() for text in axes.get_legend().get_texts())

@@ -70,3 +70,32 @@ def test_report_renders_in_headless_chromium(tmp_path):
     pixels = imread(shot)
     assert pixels.shape[:2] == (3000, 1200)
     assert (pixels[..., :3] < 0.9).any(axis=2).mean() > 0.05  # figures drawn, not a blank page
+
+
+def test_figures_stay_legible():
+    """Plain numbers on log axes, the family's names apart from the official ones, a legend
+    that covers no bars, and fit candidates named by the rule that replays them."""
+    from analysis.family import official_family, plot_family_cost
+    from analysis.plots import plot_candidates
+
+    figure = plot_family_cost(official_family(), "the same")
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    labels = [t.get_text() for t in axes.get_xticklabels() + axes.get_yticklabels() if t.get_text()]
+    assert labels and not any("10^" in label or "times" in label for label in labels), labels
+    assert len(axes.texts) == 14  # each member named twice: the official name below its point, the family's above
+    assert all(t.xyann[1] < 0 for t in axes.texts[:7]) and all(t.xyann[1] > 0 for t in axes.texts[7:])
+
+    table = pd.DataFrame({"top1": [0.4, 0.6], "gflops": [0.02, 0.021], "label": ["compound:1.2,1.1,1.15,1.04",
+                                                                               "compound:1.9,1,1.05,1"]})
+    ticks = [t.get_text() for t in plot_candidates(table, "fit").axes[0].get_yticklabels()]
+    assert sorted(ticks) == sorted(table["label"])
+
+
+def test_learned_figure_keeps_its_legend_off_the_panels(tmp_path):
+    from analysis import load_run
+    from analysis.report_figures import learned_figure
+
+    write_run(tmp_path / "run", trials=6)
+    figure = learned_figure(load_run(tmp_path / "run"))
+    assert figure.legends and all(ax.get_legend() is None for ax in figure.axes)

@@ -232,3 +232,73 @@ def test_a_search_resumes_only_with_its_own_options(tmp_path):
     with pytest.raises(UserError, match=r"holds a search with other options \(num_samples differs\)"):
         run_search(stored.__class__(**{**stored.__dict__, "num_samples": 1}), resume=True)
     assert (tmp_path / "run" / "options.json").read_bytes() == before
+
+
+def test_rejections_keep_the_spaces_columns_whatever_order_a_searcher_gives(tmp_path):
+    from search.records import RejectionLog
+
+    space = SearchSpace(depths=((1, 2),) * 5, kernels=("1x3x3", "3x3x3"))
+    log = RejectionLog(tmp_path / "rejected.csv", space)
+    first = space.sample(random.Random(0))
+    log({**first, "gflops": 0.5, "status": "rejected_budget"})
+    second = dict(reversed(list(space.sample(random.Random(1)).items())))  # e.g. an Optuna suggestion
+    log({"gflops": 0.7, "status": "rejected_budget", **second})
+    table = pd.read_csv(tmp_path / "rejected.csv")
+    assert list(table.columns) == [*space.choices(), "gflops", "status"]
+    assert table["block0_width"].tolist() == [first["block0_width"], second["block0_width"]]
+    assert table["gflops"].tolist() == [0.5, 0.7]
+
+
+def test_a_family_members_record_is_at_its_input_and_keeps_the_proxys():
+    from search.records import trial_record
+
+    trained = SearchSpace().to_spec(SearchSpace().sample(random.Random(3)))
+    a3 = preset("a3").input
+    row = trial_record("t1", trained, 600, {"status": "ok", "top1": 0.5}, member_input=a3)
+    spec = ArchSpec.from_dict(json.loads(row["spec"]))
+    assert spec.input == a3 and (row["frames"], row["resolution"]) == (120, 256)
+    assert row["gflops"] == pytest.approx(count_flops(trained, 120, 256).gflops)
+    assert (row["train_frames"], row["train_resolution"]) == (8, 32)
+    assert row["train_gflops"] == pytest.approx(count_flops(trained).gflops) and row["train_gflops"] < row["gflops"] / 100
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("algorithm", ["optuna", "nsga2"])
+def test_search_algorithms_run_and_resume(tmp_path, algorithm):
+    # Random search runs in the tests above; TPE and NSGA-II (whose sampler once could not be
+    # pickled into the run folder) run here, under a budget, and resume from what Ray stored.
+    output = tmp_path / "run"
+    run = _search(output, "--num-samples", "2", "--search-alg", algorithm, "--scheduler", "none", "--gflops",
+                  "0.005:0.2", *_one_layer_space(tmp_path))
+    table = _table(output)
+    assert len(table) == 2 and (table["status"] == "ok").all() and table["gflops"].between(0.005, 0.2).all()
+    assert "A new study created" not in run.stdout + run.stderr
+    resumed = subprocess.run([sys.executable, str(REPO / "run_search.py"), "search", "--resume", "--output",
+                              str(output)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    def trials(t):
+        return t.sort_values("trial_id")[["trial_id", "top1"]].reset_index(drop=True)
+
+    assert trials(_table(output)).equals(trials(table))
+
+
+@pytest.mark.e2e
+def test_ctrl_c_keeps_what_finished_and_resume_finishes(tmp_path):
+    output = tmp_path / "run"
+    command = [sys.executable, str(REPO / "run_search.py"), "search", "--output", str(output), *TINY,
+               "--num-samples", "2", "--scheduler", "none", "--cpus-per-trial", "2", *_one_layer_space(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 400
+    while time.time() < deadline and process.poll() is None and not any(
+            '"status": "ok"' in p.read_text() for p in (output / "ray" / "search").glob("*/result.json")):
+        time.sleep(0.5)
+    process.send_signal(signal.SIGINT)  # as Ctrl-C in a terminal
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err[-3000:]
+    assert f"search --resume --output {output}" in err and "Tuner.restore" not in out + err
+    table = _table(output)
+    assert sorted(table["status"]) == ["interrupted", "ok"]  # not 'error', and no 'failed' in the summary
+    resumed = subprocess.run([*command[:2], "search", "--resume", "--output", str(output)], capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert (_table(output)["status"] == "ok").all()

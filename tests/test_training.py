@@ -166,6 +166,10 @@ def _killed_and_resumed(output, *args):
     assert refused.returncode == 2 and "pass --resume" in refused.stderr
     resumed = subprocess.run(_train_command(output, *args, "--resume"), env=env, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    console = resumed.stdout + resumed.stderr  # what a user reads: no noise that looks like a failure
+    for noise in ("oneDNN", "cuInit", "PreemptionWatcher", "Reporting training result", "shuffle=True",
+                  "ran out of data"):
+        assert noise not in console, (noise, console[-3000:])
     result = json.loads((output / "result.json").read_text())
     # An epoch trained again after the kill (its checkpoint was written but not yet registered)
     # replaces its row in metrics.csv instead of adding a second one.
