@@ -23,7 +23,7 @@ from infra.errors import RunExistsError
 from infra.files import read_json, write_bytes, write_json, write_text
 from infra.run_folder import RunKind, claim_output
 
-from .family import plot_family_accuracy
+from .family_figures import plot_family_accuracy
 from .hypervolume import Bounds, hypervolume
 from .records import RunNotFoundError, load_runs, run_options, spec_of
 from .report_figures import accuracy_vs_gflops, edf_figure, hypervolume_figure, learned_figure, learning_curves

@@ -27,7 +27,7 @@ def _videos(folder: Path) -> Path:
     import numpy as np
 
     sys.path.insert(0, str(REPO))
-    from proxies.video import write_video
+    from video_data.video import write_video
 
     rng = np.random.default_rng(0)
     for split in ("train", "validate"):

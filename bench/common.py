@@ -5,7 +5,7 @@ The reference swaps `SpatioTemporalConv.call` for an XLA `tf.nn.conv3d` with `gr
 (the official implementation's way on CPU) while a function is traced, so the same model and
 weights give a second, independent computation of every 3D kernel: outputs and gradients of
 the production layers are compared against it, and its speed is the baseline of
-`bench/builder.py`. No second production code path is kept for the benchmarks.
+`bench/conv3d_speed.py`. No second production code path is kept for the benchmarks.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ keyframe every 2 s.
 2. Loaders, all cores (tf.data), training clips/s at the proxy shape vs an a0 training step at
    the same shape: in-memory synthetic data (the default search), real-size mp4 decoded whole
    (the old loader), real-size mp4 with seeking decode, and the same videos converted to
-   TFRecords with 128-pixel short sides (`python -m proxies.convert --resize 128`).
+   TFRecords with 128-pixel short sides (`python -m video_data.convert --resize 128`).
    Ratio > 1 means the model, not the data, is the bottleneck.
 
     python bench/data.py [--frames 8 --resolution 32 --batch 16]   # the default search's proxy shape
@@ -35,14 +35,14 @@ tf = load_tensorflow()
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from proxies.compile import compiled_model, one_hot  # noqa: E402
 from proxies.config import PROXY_RECIPE  # noqa: E402
-from proxies.convert import convert_to_tfrecord  # noqa: E402
-from proxies.layout import Clip  # noqa: E402
-from proxies.pipeline import ClipConfig, SyntheticSource, TFRecordSource, VideoSource  # noqa: E402
-from proxies.synthetic import SyntheticConfig  # noqa: E402
-from proxies.video import read_clip, read_video, write_video  # noqa: E402
 from search_space import preset  # noqa: E402
+from training.compile import compiled_model, one_hot  # noqa: E402
+from video_data.convert import convert_to_tfrecord  # noqa: E402
+from video_data.layout import Clip  # noqa: E402
+from video_data.pipeline import ClipConfig, SyntheticSource, TFRecordSource, VideoSource  # noqa: E402
+from video_data.synthetic import SyntheticConfig  # noqa: E402
+from video_data.video import read_clip, read_video, write_video  # noqa: E402
 
 SECONDS, FPS = 10, 25
 
@@ -138,7 +138,7 @@ def _model_rate(clip: ClipConfig, classes: int, batch: int, steps: int = 20) -> 
 
 
 def _converted(folder: Path, source: VideoSource, short_side: int, fps: float | None, repeat: int) -> list[str]:
-    """Converts `source` (`python -m proxies.convert --resize short_side [--fps fps]`), then writes
+    """Converts `source` (`python -m video_data.convert --resize short_side [--fps fps]`), then writes
     two shards listing every record `repeat` times, as the mp4 loaders list each video."""
     output = folder / f"records-{short_side}-{fps}"
     started = time.perf_counter()

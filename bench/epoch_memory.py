@@ -33,10 +33,10 @@ def measure(epochs: int, steps: int) -> dict:
 
     load_tensorflow()
     from proxies.config import ProxyConfig
-    from proxies.pipeline import ClipConfig, open_splits
     from proxies.proxy import train_proxy
-    from proxies.synthetic import SyntheticConfig
     from search_space import InputSpec, load_arch
+    from video_data.pipeline import ClipConfig, open_splits
+    from video_data.synthetic import SyntheticConfig
 
     spec = load_arch("t0")
     spec = spec.replace(input=InputSpec(8, 32, spec.input.frame_stride))

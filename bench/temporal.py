@@ -18,10 +18,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from proxies.config import ProxyConfig
-from proxies.pipeline import ClipConfig, SyntheticSource  # noqa: E402
 from proxies.proxy import train_proxy  # noqa: E402
-from proxies.synthetic import SyntheticConfig  # noqa: E402
 from search_space import BlockSpec, LayerSpec, load_arch  # noqa: E402
+from video_data.pipeline import ClipConfig, SyntheticSource  # noqa: E402
+from video_data.synthetic import SyntheticConfig  # noqa: E402
 
 
 def two_d(spec):

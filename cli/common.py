@@ -69,8 +69,8 @@ def add_folder_args(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
     """Which data a training command trains on: a folder, TFRecords, or the synthetic set."""
-    from proxies.config import DataConfig
-    from proxies.synthetic import SyntheticConfig
+    from video_data.config import DataConfig
+    from video_data.synthetic import SyntheticConfig
 
     parser.add_argument("--data", default=default(DataConfig, "source"),
                         help="'synthetic', a data folder (any Kinetics-style layout) or TFRecord shards")
@@ -91,8 +91,8 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
 
 def data_config(args: argparse.Namespace):
     """The `DataConfig` the data flags describe."""
-    from proxies.config import DataConfig
-    from proxies.synthetic import SyntheticConfig
+    from video_data.config import DataConfig
+    from video_data.synthetic import SyntheticConfig
 
     synthetic = SyntheticConfig(num_classes=args.synthetic_classes, clips_per_class=args.synthetic_clips,
                                 frames=args.synthetic_frames, resolution=args.synthetic_resolution,

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxies.convert import ConvertOptions, convert_folder
+    from video_data.convert import ConvertOptions, convert_folder
 
     options = ConvertOptions(data=args.data, output=args.output, splits=tuple(args.split), resize=args.resize,
                              fps=args.fps, shards=args.shards, workers=args.workers, train_csv=args.train_csv,

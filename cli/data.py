@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxies.report import inspect_folder
+    from video_data.inspection import inspect_folder
 
     csv = {"train": args.train_csv, "val": args.val_csv}.get(args.split)
     report = inspect_folder(args.folder, args.split, csv=csv, video_root=args.video_root, workers=args.workers,

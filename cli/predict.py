@@ -28,10 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxies.video import video_files
+    from video_data.video import video_files
 
     videos = video_files(args.video)  # before the model loads: a wrong path is refused at once
-    from proxies.predict import load_classifier
+    from deploy.predict import load_classifier
 
     classifier = load_classifier(run=args.run_dir, arch=args.arch, checkpoint=args.checkpoint, classes=args.classes,
                                  num_classes=args.num_classes, frames=args.frames, resolution=args.resolution,

@@ -8,8 +8,8 @@ from .common import UsageError, add_data_args, data_config, default, positive_fl
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from proxies.config import ProxyConfig
-    from scaling.family import INPUTS
     from scaling.scale import ROUNDINGS
+    from scaling.targets import INPUTS
     from search.options import FitOptions
     from search.scaled_family import ScaleOptions
 

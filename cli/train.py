@@ -9,9 +9,9 @@ from .common import add_data_args, data_config, default, fraction, positive_floa
 
 def add_train_args(parser: argparse.ArgumentParser, resume_help: str) -> None:
     """What `train` and `train-family` share: data, schedule, recipe, workers."""
-    from proxies.config import TrainConfig
-    from proxies.recipe import MIXED_PRECISION, Recipe
     from search_space import ModelOptions
+    from training.config import TrainConfig
+    from training.recipe import MIXED_PRECISION, Recipe
 
     add_data_args(parser)
     parser.add_argument("--epochs", type=positive_int, default=default(TrainConfig, "epochs"))
@@ -36,8 +36,8 @@ def add_train_args(parser: argparse.ArgumentParser, resume_help: str) -> None:
 
 def train_config(args: argparse.Namespace, spec: dict, output: str):
     """The `TrainConfig` the flags describe (the defaults are the dataclasses')."""
-    from proxies.config import TrainConfig
-    from proxies.recipe import Recipe
+    from training.config import TrainConfig
+    from training.recipe import Recipe
 
     recipe = Recipe()
     recipe = dataclasses.replace(
@@ -58,8 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxies.train import train
     from search_space import ArchSpec, SpecError, load_arch
+    from training.trainer import train
 
     spec = load_arch(args.arch, stream=args.stream)
     if not isinstance(spec, ArchSpec):

@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from search.family import train_family
+    from training.family import train_family
 
     table = train_family(Path(args.family), train_config(args, spec={}, output=""), args.address)
     print(table[["member", "gflops", "params", "top1", "top5"]].to_string(index=False))

@@ -3,7 +3,7 @@
 A `UserError` is a mistake in what the user gave (a spec field, a data folder, an option, a
 checkpoint for another model, an output folder that already holds a run): the CLI prints its
 message in one line and exits with status 2. Anything else is a bug and keeps its traceback.
-Packages derive their own kinds from it (`search_space.SpecError`, `proxies.errors.DataError`)
+Packages derive their own kinds from it (`search_space.SpecError`, `video_data.errors.DataError`)
 so callers can catch narrowly.
 """
 from __future__ import annotations

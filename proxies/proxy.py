@@ -20,10 +20,10 @@ import keras
 import tensorflow as tf
 
 from search_space import ArchSpec, count_flops
+from training.compile import one_hot, quiet_fit
+from video_data.pipeline import ClipSource, each_epoch
 
-from .compile import one_hot, quiet_fit
 from .config import ProxyConfig
-from .pipeline import ClipSource, each_epoch
 from .replicas import averaged_logs, compiled_replicas, replica_batches, shared_batches
 
 __all__ = ["train_proxy", "TrialResult", "checkpoint_epochs"]

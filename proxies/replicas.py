@@ -18,9 +18,8 @@ import keras
 import tensorflow as tf
 
 from search_space import ArchSpec, build_model
-
-from .compile import compile_for_recipe, compiled_model, make_loss, make_metrics
-from .recipe import Recipe
+from training.compile import compile_for_recipe, compiled_model, make_loss, make_metrics
+from training.recipe import Recipe
 
 __all__ = ["Replicas", "compiled_replicas", "replica_batches", "shared_batches", "averaged_logs"]
 

@@ -6,10 +6,10 @@ scales a base to the A0-A6 targets. Rules: `Compound` (EfficientNet, with frames
 `WidthDominant` (dWr), `Greedy` (X3D, fitted by training), or user coefficients.
 """
 from .depth import scale_layers, scaled_block_depth
-from .family import FAMILY, Target, emit_family, official_targets, parse_targets
 from .rules import AXES, Compound, Greedy, Multipliers, Rule, WidthDominant, parse_rule
 from .scale import Scaled, apply_multipliers, scale, scale_to
-from .space import scale_space, scale_widths
+from .scaled_space import scale_space, scale_widths
+from .targets import FAMILY, Target, emit_family, official_targets, parse_targets
 
 __all__ = ["scale_layers", "scaled_block_depth", "FAMILY", "Target", "emit_family", "official_targets",
            "parse_targets", "AXES", "Compound", "Greedy", "Multipliers", "Rule", "WidthDominant", "parse_rule",

@@ -19,13 +19,13 @@ from analysis import write_report, write_results
 from infra.config_io import to_plain
 from infra.errors import Interrupted, UserError
 from infra.run_folder import RunKind, claim_output
-from proxies.config import DataConfig
 from search_space import ArchSpec, Budget, InputSpec, SearchSpace, SpecError, check_budget_feasible, load_arch
+from video_data.config import DataConfig
 
+from .member_space import plan_target
 from .options import SearchOptions
-from .records import RejectionLog, write_run_tables
-from .targets import plan_target
 from .trial import TrialTask
+from .trial_records import RejectionLog, write_run_tables
 
 __all__ = ["run_search", "plan_search", "SearchPlan", "SEARCH_RUN"]
 
@@ -52,8 +52,8 @@ def _data_check(data: DataConfig) -> tuple[int, dict | None]:
     """The data's class count and, for a data folder, what `check_data` found (or its refusal)."""
     if data.is_synthetic:
         return data.synthetic.num_classes, None
-    from proxies.pipeline import ClipConfig, open_data
-    from proxies.report import check_data
+    from video_data.inspection import check_data
+    from video_data.pipeline import ClipConfig, open_data
 
     train, val = open_data(data, ClipConfig())
     return train.num_classes, check_data({"train": train, "val": val}, data.max_missing)
@@ -108,7 +108,7 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
     if not resume:
         options.save(output)
     if plan.data_report is not None:
-        from proxies.report import write_data_report
+        from video_data.inspection import write_data_report
 
         write_data_report(output, plan.data_report)
     task = TrialTask(space=plan.space, data=options.data, proxy=options.proxy, budget=plan.budget,

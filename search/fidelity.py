@@ -5,7 +5,7 @@ a reference fidelity (longer, more data, optionally bigger clips), as resumable 
 across GFLOPs, or the K best), trains each `seeds` times with the run's proxy and `seeds` times
 at the reference fidelity, and writes under `<run>/fidelity/`: `trainings.csv` (one row per
 training with its per-epoch top-1 curve), `fidelity.csv` (one row per architecture),
-`fidelity.json` (`analysis.fidelity.fidelity_report`) and `fidelity.png`. Trainings are kept
+`fidelity.json` (`analysis.fidelity_stats.fidelity_report`) and `fidelity.png`. Trainings are kept
 with the setting they were trained at, so a rerun trains only what is missing and a reference
 measured once serves every proxy setting tried after it (`proxy`, `reference_from`): how a user
 checks a cheaper proxy on their own data without paying for the reference again.
@@ -23,15 +23,16 @@ import numpy as np
 import pandas as pd
 
 from analysis import load_run
-from analysis.fidelity import fidelity_report, per_architecture
+from analysis.fidelity_stats import fidelity_report, per_architecture
 from analysis.plots import plot_fidelity
 from analysis.records import trained_spec_of
 from infra.config_io import check_numbers, to_plain
 from infra.errors import OptionsError
 from infra.files import save_figure, write_csv, write_json
 from infra.run_folder import RunKind, claim_output
-from proxies.config import DataConfig, ProxyConfig
+from proxies.config import ProxyConfig
 from search_space import ArchSpec, InputSpec, UserError
+from video_data.config import DataConfig
 
 from .grid import GridJob, train_grid
 from .options import SearchOptions

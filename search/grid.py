@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.errors import Interrupted, RunExistsError
-from proxies.config import DataConfig, ProxyConfig
+from proxies.config import ProxyConfig
 from search_space import OFFICIAL_CLASSES, ArchSpec, count_flops
+from video_data.config import DataConfig
 
 __all__ = ["GridJob", "train_grid", "grid_rows"]
 
@@ -31,7 +32,7 @@ class GridJob:
 
 
 def _grid_trial(config: dict, jobs: dict[str, GridJob], cpus: float) -> None:
-    from .trial import prepare_worker, train_and_report
+    from proxies.ray_trial import prepare_worker, train_and_report
 
     job = jobs[config["key"]]
     prepare_worker(cpus)

@@ -11,11 +11,12 @@ import json
 import time
 from pathlib import Path
 
+from proxies.ray_trial import proxy_sources
 from search_space import SearchSpace
 
 from .options import SearchOptions
-from .records import RejectionLog, trial_record
-from .trial import TrialTask, proxy_sources
+from .trial import TrialTask
+from .trial_records import RejectionLog, trial_record
 
 __all__ = ["run_keras_tuner", "keras_tuner_hyperparameters"]
 

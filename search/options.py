@@ -14,9 +14,10 @@ from pathlib import Path
 from infra.config_io import check_numbers, from_plain, to_plain
 from infra.errors import OptionsError
 from infra.files import read_json, write_json
-from proxies.config import DataConfig, ProxyConfig
-from scaling.family import FAMILY
+from proxies.config import ProxyConfig
+from scaling.targets import FAMILY
 from search_space import ArchSpec, Budget, InputSpec, SearchSpace
+from video_data.config import DataConfig
 
 __all__ = ["SearchOptions", "TrialResources", "FitOptions", "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
 
@@ -52,7 +53,7 @@ class SearchOptions:
       seed_arch: a preset or spec YAML evaluated first; the space is widened to hold it.
       address: an existing Ray cluster (None: a private local instance).
       target: a family member (a0..a6) to search for: the space scaled for its GFLOPs with
-        `rule` (`search.targets`), the budget a band around them at its published input shape.
+        `rule` (`search.member_space`), the budget a band around them at its published input shape.
     """
 
     output: str = ""

@@ -12,9 +12,9 @@ from infra.ray_cluster import connect
 from search_space import SearchSpace
 
 from .options import SearchOptions
-from .records import RejectionLog, trial_record
 from .searcher import BudgetSearcher
 from .trial import TrialTask, run_trial
+from .trial_records import RejectionLog, trial_record
 from .tune_runs import ProgressTable, curve_of, fit_tuner, unfinished
 
 __all__ = ["run_ray", "tune_param_space", "EXPERIMENT"]

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analysis.family import family_row, plot_family_cost
+from analysis.family_figures import family_row, plot_family_cost
 from infra.errors import OptionsError
 from infra.files import save_figure, write_rows
 from infra.run_folder import RunKind, claim_output
 from scaling import Target, emit_family, official_targets, parse_rule, parse_targets, scale
-from scaling.family import INPUTS
 from scaling.scale import ROUNDINGS, Scaled
+from scaling.targets import INPUTS
 from search_space import EnsembleSpec, SpecError, count_flops, load_arch
 
 if TYPE_CHECKING:

@@ -1,29 +1,21 @@
-"""The Ray Tune trainable of a search trial: one proxy training of one sampled architecture.
+"""A search trial: how a sampled point of the space becomes a scored architecture.
 
-TensorFlow is imported inside the trial and its thread pools are sized to the trial's CPUs, so
-concurrent trials on one machine do not oversubscribe cores. Every epoch is reported with
-`tune.report`; each report is a full row (metrics, cost, timing, status 'running' or, after the
-last epoch, 'ok', and the node it ran on) with the epoch's checkpoint, so a trial Ray restarts
-after a lost worker resumes from it; a NaN or out-of-memory trial ends with one more row
-saying so.
+`TrialTask` holds what every trial of one search shares (space, data, proxy, budget, reward)
+and `run_trial` is the Ray Tune trainable: the sampled parameters become a spec, trained by
+the proxy as a Ray Tune trial (`proxies.ray_trial`), each epoch's report carrying the reward.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import logging
 import math
 import os
-import shutil
-import tempfile
-from dataclasses import asdict, dataclass
-from typing import Callable
+from dataclasses import dataclass
 
-from infra.tf_runtime import load_tensorflow
-from proxies.config import DataConfig, ProxyConfig
-from search_space import ArchSpec, Budget, InputSpec, SearchSpace, arch_id
+from proxies.config import ProxyConfig
+from proxies.ray_trial import prepare_worker, train_and_report
+from search_space import ArchSpec, Budget, InputSpec, SearchSpace
+from video_data.config import DataConfig
 
-__all__ = ["TrialTask", "run_trial", "reward", "proxy_sources", "prepare_worker", "train_and_report", "FAULT_ENV"]
+__all__ = ["TrialTask", "run_trial", "reward", "FAULT_ENV"]
 
 FAULT_ENV = "MOVINET_FAIL_TRIALS_WITH"
 
@@ -60,27 +52,6 @@ def reward(top1: float, gflops: float, kind: str, target: float | None, beta: fl
     return top1 + beta * abs(gflops / target - 1.0)
 
 
-@functools.lru_cache(maxsize=2)
-def _cached_sources(data: DataConfig, clip):
-    """Sources by configuration: a reused trial worker need not regenerate or re-index data."""
-    from proxies.pipeline import open_data
-
-    return open_data(data, clip)
-
-
-def proxy_sources(spec: ArchSpec, data: DataConfig):
-    """The train and val sources a proxy trial of `spec` reads, at the spec's input shape.
-
-    Sources are cached by configuration, so a reused worker (Ray) or the single KerasTuner
-    process does not regenerate or re-index the data for every trial.
-    """
-    from proxies.pipeline import ClipConfig
-
-    clip = ClipConfig(frames=spec.input.frames, resolution=spec.input.resolution, stride=spec.input.frame_stride,
-                      flip=not data.is_synthetic)
-    return _cached_sources(data, clip)
-
-
 def _maybe_inject_fault(params: dict) -> None:
     """Fault injection for resilience tests: MOVINET_FAIL_TRIALS_WITH=name=value fails matching trials."""
     rule = os.environ.get(FAULT_ENV)
@@ -88,51 +59,6 @@ def _maybe_inject_fault(params: dict) -> None:
         name, value = rule.split("=", 1)
         if str(params.get(name)) == value:
             raise RuntimeError(f"injected failure for {name}={value}")
-
-
-def _limit_threads(cpus: float) -> None:
-    import tensorflow as tf
-
-    with contextlib.suppress(RuntimeError):  # already initialised by an earlier trial in this worker
-        tf.config.threading.set_intra_op_parallelism_threads(max(1, int(cpus)))
-        tf.config.threading.set_inter_op_parallelism_threads(max(1, int(cpus) // 2))
-
-
-def prepare_worker(cpus: float) -> None:
-    """TensorFlow loaded quietly, sized to the trial's CPUs, and cleared of a previous trial's model."""
-    load_tensorflow()
-    import keras
-
-    _limit_threads(cpus)
-    logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)  # one line per epoch checkpoint
-    keras.backend.clear_session()  # workers are reused across trials: drop the previous model
-
-
-def train_and_report(spec: ArchSpec, proxy: ProxyConfig, data: DataConfig, extra: Callable[[dict], dict]) -> None:
-    """Proxy-trains `spec`, reporting every epoch to Ray Tune with its checkpoint (a trial Ray
-    restarts resumes from it); `extra(metrics)` adds the caller's fields to every report."""
-    import ray
-    from ray import tune
-
-    from proxies.proxy import checkpoint_epochs, train_proxy
-
-    train, val = proxy_sources(spec, data)
-    static = {"arch_id": arch_id(spec), "node": ray.get_runtime_context().get_node_id()}
-
-    def report(metrics: dict) -> None:
-        folder = metrics.pop("checkpoint_dir")
-        tune.report({**metrics, **static, **extra(metrics)}, checkpoint=tune.Checkpoint.from_directory(folder))
-        shutil.rmtree(folder, ignore_errors=True)  # Ray copied it to the run's storage
-
-    resume_from = None
-    checkpoint = tune.get_checkpoint()  # set when Ray restarts this trial after a failure
-    if checkpoint is not None:
-        folder = checkpoint.to_directory()
-        resume_from = (folder, checkpoint_epochs(folder))
-    result = train_proxy(spec, proxy, train, val, report=report,
-                         checkpoint_dir=lambda: tempfile.mkdtemp(prefix="trial_ckpt_"), resume_from=resume_from)
-    if result.status != "ok":  # NaN / out of memory: the epochs reported so far end with this row
-        tune.report(asdict(result) | static | extra({"top1": 0.0}) | {"top1": 0.0})
 
 
 def run_trial(params: dict, task: TrialTask) -> None:

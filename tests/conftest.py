@@ -84,11 +84,12 @@ def write_run(folder: Path, trials: int, seed: int = 3, search_alg: str = "rando
     driver writes one (records, choices, space, options), without training anything."""
 
     from analysis import write_results
-    from proxies.config import DataConfig, ProxyConfig
-    from proxies.synthetic import SyntheticConfig
+    from proxies.config import ProxyConfig
     from search import SearchOptions
-    from search.records import trial_record, write_run_tables
+    from search.trial_records import trial_record, write_run_tables
     from search_space import SearchSpace
+    from video_data.config import DataConfig
+    from video_data.synthetic import SyntheticConfig
 
     space = SearchSpace(stem_widths=(8,), block_widths=((8,), (16,), (16,), (16,), (24,)), depths=((1, 2),) * 5,
                         expansion_ratios=(1.5, 2.0, 3.0), kernels=("1x3x3", "3x3x3", "3x1x1"), head_widths=(32,),

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from infra.errors import OptionsError
-from proxies.convert import convert_to_tfrecord, write_synthetic
-from proxies.errors import DataError
-from proxies.kinetics import read_kinetics_csv
-from proxies.pipeline import ClipConfig, SyntheticSource, TFRecordSource, VideoSource, open_source
-from proxies.synthetic import CLASS_NAMES, SyntheticConfig, generate_clip, generate_dataset
-from proxies.video import VideoError, read_video, write_video
+from video_data.convert import convert_to_tfrecord, write_synthetic
+from video_data.errors import DataError
+from video_data.kinetics import read_kinetics_csv
+from video_data.pipeline import ClipConfig, SyntheticSource, TFRecordSource, VideoSource, open_source
+from video_data.synthetic import CLASS_NAMES, SyntheticConfig, generate_clip, generate_dataset
+from video_data.video import VideoError, read_video, write_video
 
 SMALL = SyntheticConfig(num_classes=3, clips_per_class=5, frames=8, resolution=32, difficulty=0.5, seed=3)
 CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.fidelity import (
+from analysis.fidelity_stats import (
     advantage,
     fidelity_report,
     per_architecture,

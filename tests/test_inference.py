@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO, randomize_weights
-from proxies.synthetic import SyntheticConfig, generate_clip
-from proxies.video import write_video
 from search_space import build_model, preset
+from video_data.synthetic import SyntheticConfig, generate_clip
+from video_data.video import write_video
 
 
 def test_compiled_stream_matches_the_clip_and_traces_once():
@@ -47,8 +47,8 @@ def test_predict_command_streams_a_folder_like_the_whole_clip(run_folder, tmp_pa
 
     sys.path.insert(0, str(REPO))
     import run_search
-    from proxies.pipeline import ClipConfig
-    from proxies.predict import Classifier
+    from deploy.predict import Classifier
+    from video_data.pipeline import ClipConfig
 
     run, model = run_folder
     config = SyntheticConfig(num_classes=3, clips_per_class=1, frames=16, resolution=48)

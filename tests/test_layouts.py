@@ -17,16 +17,17 @@ import pytest
 import tensorflow as tf
 
 import run_search
-from proxies import convert
-from proxies.config import DataConfig, TrainConfig
-from proxies.convert import convert_to_tfrecord
-from proxies.errors import DataError
-from proxies.layout import Clip, discover
-from proxies.pipeline import ClipConfig, TFRecordSource, VideoSource, open_source, open_splits
-from proxies.report import check_data, inspect_source
-from proxies.tfrecord import decode_frames, encode_sequence_example, parse_sequence_example
-from proxies.train import train
-from proxies.video import read_clip, read_video, write_video
+from video_data import convert
+from training.config import TrainConfig
+from training.trainer import train
+from video_data.config import DataConfig
+from video_data.convert import convert_to_tfrecord
+from video_data.errors import DataError
+from video_data.inspection import check_data, inspect_source
+from video_data.layout import Clip, discover
+from video_data.pipeline import ClipConfig, TFRecordSource, VideoSource, open_source, open_splits
+from video_data.tfrecord import decode_frames, encode_sequence_example, parse_sequence_example
+from video_data.video import read_clip, read_video, write_video
 
 CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)
 KNOT = "tying knot (not on a tie)"

@@ -11,8 +11,8 @@ from conftest import REPO
 from infra.errors import OptionsError
 from proxies.config import ProxyConfig
 from search import SearchOptions
-from search.records import trial_status
 from search.trial import reward
+from search.trial_records import trial_status
 from search_space import Budget, SearchSpace, UserError, preset
 
 RUNTIMES = {"tensorflow", "keras", "ray"}
@@ -81,7 +81,7 @@ def test_cli_reports_bad_input_in_one_line_and_bugs_with_a_traceback(tmp_path, m
 
 
 def test_stream_specs_train_as_3d_2plus1d():
-    from proxies.train import training_spec
+    from training.trainer import training_spec
 
     stream = preset("a0", stream=True)
     assert training_spec(stream) == stream.replace(conv_type="3d_2plus1d")
@@ -89,7 +89,7 @@ def test_stream_specs_train_as_3d_2plus1d():
 
 
 def test_multiworker_corrections_refuse_a_keras_without_their_symbols(monkeypatch):
-    from proxies import multiworker
+    from training import multiworker
 
     monkeypatch.setattr(multiworker, "_originals", {})
     monkeypatch.setitem(multiworker._PATCHED, "keras.src.backend.tensorflow.trainer", ("gone_in_this_version",))
@@ -115,8 +115,8 @@ def test_trial_status_maps_early_stopping():
 
 def test_default_search_stops_early_with_asha():
     from search.ray_engine import _tune_config
-    from search.records import RejectionLog
     from search.trial import TrialTask
+    from search.trial_records import RejectionLog
 
     options = SearchOptions(output="x")
     task = TrialTask(options.space, options.data, options.proxy, options.budget, options.reward, 6)
@@ -129,8 +129,8 @@ def test_default_search_stops_early_with_asha():
 
 def test_user_errors_are_one_family():
     from infra.errors import RunExistsError
-    from proxies.errors import DataError
     from search_space import CheckpointMismatchError, SpecError
+    from video_data.errors import DataError
 
     for error in (SpecError, CheckpointMismatchError, DataError, OptionsError, RunExistsError):
         assert issubclass(error, UserError)

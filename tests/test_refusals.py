@@ -66,7 +66,7 @@ def world(tmp_path_factory) -> Path:
     (root / "space_types.yaml").write_text("frames: 8\n")
     (root / "classes.json").write_text('["a", "b",')
     (root / "ensemble.yaml").write_text("name: pair\nmembers: [a0, a1]\ninput: {frames: 8, size: 32}\n")
-    from proxies.video import write_video
+    from video_data.video import write_video
 
     write_video(root / "clip.mp4", np.zeros((4, 32, 32, 3), np.uint8), fps=25)
     return root

@@ -75,7 +75,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
 def test_figures_stay_legible():
     """Plain numbers on log axes, the family's names apart from the official ones, a legend
     that covers no bars, and fit candidates named by the rule that replays them."""
-    from analysis.family import official_family, plot_family_cost
+    from analysis.family_figures import official_family, plot_family_cost
     from analysis.plots import plot_candidates
 
     figure = plot_family_cost(official_family(), "the same")

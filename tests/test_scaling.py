@@ -146,7 +146,7 @@ def test_ensemble_averages_members_at_their_own_input_shapes(tmp_path):
 
     from conftest import randomize_weights
     from search_space import build_model
-    from search_space.keras.ensemble import resample_clip
+    from search_space.keras.ensemble_model import resample_clip
 
     spec = EnsembleSpec("pair", (_tiny("small", 3, 32), _tiny("large", 5, 48)))
     assert spec.input == InputSpec(5, 48, 2)

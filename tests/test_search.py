@@ -235,7 +235,7 @@ def test_a_search_resumes_only_with_its_own_options(tmp_path):
 
 
 def test_rejections_keep_the_spaces_columns_whatever_order_a_searcher_gives(tmp_path):
-    from search.records import RejectionLog
+    from search.trial_records import RejectionLog
 
     space = SearchSpace(depths=((1, 2),) * 5, kernels=("1x3x3", "3x3x3"))
     log = RejectionLog(tmp_path / "rejected.csv", space)
@@ -250,7 +250,7 @@ def test_rejections_keep_the_spaces_columns_whatever_order_a_searcher_gives(tmp_
 
 
 def test_a_family_members_record_is_at_its_input_and_keeps_the_proxys():
-    from search.records import trial_record
+    from search.trial_records import trial_record
 
     trained = SearchSpace().to_spec(SearchSpace().sample(random.Random(3)))
     a3 = preset("a3").input

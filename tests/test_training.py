@@ -15,11 +15,11 @@ import tensorflow as tf
 
 from conftest import REPO, randomize_weights
 from proxies.config import PROXY_RECIPE, ProxyConfig
-from proxies.pipeline import ClipConfig, SyntheticSource
 from proxies.proxy import checkpoint_epochs, train_proxy
-from proxies.synthetic import SyntheticConfig
-from proxies.train_worker import EpochSeeds
 from search_space import ModelOptions, build_model, convert_conv_type, preset, streaming_variant
+from training.worker import EpochSeeds
+from video_data.pipeline import ClipConfig, SyntheticSource
+from video_data.synthetic import SyntheticConfig
 
 DATA = SyntheticConfig(num_classes=3, clips_per_class=10, frames=8, resolution=32, difficulty=0.2)
 CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)

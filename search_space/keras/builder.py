@@ -128,7 +128,7 @@ def build_model(spec: ArchSpec | EnsembleSpec, num_classes: int = OFFICIAL_CLASS
       options: regularisation and batch-norm settings (default: the official training ones).
     """
     if isinstance(spec, EnsembleSpec):
-        from .ensemble import Ensemble
+        from .ensemble_model import Ensemble
 
         model = Ensemble(spec, num_classes, options)
         model(tf.zeros([1, 1, 8, 8, 3]))

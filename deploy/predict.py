@@ -16,11 +16,10 @@ import tensorflow as tf
 
 from infra.files import read_json
 from search_space import OFFICIAL_CLASSES, ArchSpec, build_model, load_arch, load_official_checkpoint
-
-from .errors import DataError
-from .layout import read_class_names
-from .pipeline import ClipConfig, augment
-from .video import read_clip
+from video_data.errors import DataError
+from video_data.layout import read_class_names
+from video_data.pipeline import ClipConfig, augment
+from video_data.video import read_clip
 
 __all__ = ["Classifier", "Prediction", "load_classifier"]
 

@@ -6,7 +6,7 @@ then cosine decay, label smoothing 0.1, L2 3e-5 (Keras factor 1.5e-5), dropout 0
 larger models), stochastic depth 0.2, synchronized batch norm across data-parallel workers,
 mixed precision on accelerators. Proxy training uses the same recipe with a short schedule and
 a higher rate, since it must rank architectures in minutes rather than reach the final
-accuracy. `proxies.compile` turns a recipe into Keras objects; this module stays free of
+accuracy. `training.compile` turns a recipe into Keras objects; this module stays free of
 TensorFlow so option trees and the CLI can hold recipes without loading it.
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One code path: Ray Train's `TensorflowTrainer` runs the Keras `fit` loop on `num_workers`
 workers (1 locally) under `MultiWorkerMirroredStrategy` (with the corrections of
-`proxies.multiworker`). `batch_size` is per worker; each worker trains on its own shard of
+`training.multiworker`). `batch_size` is per worker; each worker trains on its own shard of
 every epoch, batch norm is synchronised across workers, and gradients are summed before
 clipping, so N workers of batch B train exactly like one worker of batch N*B (tested).
 Every epoch the chief saves the model and optimiser state as a Ray checkpoint; rerunning with
@@ -48,7 +48,7 @@ def training_spec(spec: ArchSpec) -> ArchSpec:
 def _worker(loop_config: dict) -> None:
     """Ray Train's entry on every worker: TensorFlow loads quietly first, then the training loop."""
     load_tensorflow()
-    from .train_worker import run_worker
+    from .worker import run_worker
 
     run_worker(from_plain(TrainConfig, loop_config))
 
@@ -56,7 +56,7 @@ def _worker(loop_config: dict) -> None:
 def train(config: TrainConfig) -> dict:
     """Runs (or resumes) full training; returns the contents of `result.json`.
 
-    A data folder is checked first (`proxies.report.check_data`): one summary line per split,
+    A data folder is checked first (`video_data.inspection.check_data`): one summary line per split,
     `data_report.json`, and no training at all if a split cannot be used.
     """
     from ray.train import FailureConfig, LoggingConfig, RunConfig, ScalingConfig
@@ -69,8 +69,9 @@ def train(config: TrainConfig) -> dict:
     config = dataclasses.replace(config, spec=spec.to_dict(), output=str(output))
     reports = None
     if not config.data.is_synthetic:  # a data problem is reported here, in one line, not from a worker
-        from .report import check_data
-        from .train_worker import sources
+        from video_data.inspection import check_data
+
+        from .worker import sources
 
         _, train_source, val_source = sources(config)
         reports = check_data({"train": train_source, "val": val_source}, config.data.max_missing)
@@ -78,7 +79,7 @@ def train(config: TrainConfig) -> dict:
                             config.data.synthetic.train_clips if reports is None else reports["train"]["clips"])
     output.mkdir(parents=True, exist_ok=True)
     if reports is not None:
-        from .report import write_data_report
+        from video_data.inspection import write_data_report
 
         write_data_report(output, reports)
     spec.to_yaml(output / "spec.yaml")

@@ -1,6 +1,6 @@
 """The training loop each Ray Train worker runs: build, restore, fit, checkpoint, export.
 
-Loaded inside the worker after TensorFlow (`proxies.train._worker`), so the driver side of
+Loaded inside the worker after TensorFlow (`training.trainer._worker`), so the driver side of
 training stays free of it.
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ import tensorflow as tf
 
 from infra.files import atomic_path, write_json
 from search_space import ArchSpec, convert_conv_type
+from video_data.pipeline import ClipConfig, ClipSource, open_data
 
 from . import multiworker
 from .compile import compiled_model, one_hot, quiet_fit, use_mixed_precision
 from .config import TrainConfig
-from .pipeline import ClipConfig, ClipSource, open_data
 
 __all__ = ["run_worker", "sources", "EpochSeeds", "EpochCheckpoint"]
 

@@ -5,7 +5,7 @@ Kinetics-600/700 rows are `label,youtube_id,time_start,time_end,split`; Kinetics
 predicted, not trained on). A row names the clip `{youtube_id}_{time_start:06d}_{time_end:06d}`
 plus a container; downloaders keep YouTube's (`.webm`, `.mkv`) as often as `.mp4`, so a clip
 is identified by that stem alone. Ids may start with `-` or contain `_`: the stem is built, never
-parsed. Where the files are on disk is `proxies.layout`'s business.
+parsed. Where the files are on disk is `video_data.layout`'s business.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ TensorFlow has no CPU kernel for grouped Conv3D; the official MoViNet code XLA-c
 ratio (reference / ours) and the GFLOP/s achieved next to the machine's measured peak (a large
 float32 matmul, the best this CPU does).
 
-    python bench/builder.py [--repeats 5] [--skip-reference-training]
+    python bench/conv3d_speed.py [--repeats 5] [--skip-reference-training]
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Decoding H.264 dominates proxy training on CPU. Converting once to per-frame JPEG
 SequenceExamples, with `short_side` (e.g. 128 for proxy search) so frames are small, makes every
 later epoch decode only the few small JPEGs it samples. Shards are named as Model Garden names
-them (`train-00000-of-00016`), which `proxies.layout` finds again. Shards are written in
+them (`train-00000-of-00016`), which `video_data.layout` finds again. Shards are written in
 parallel, each to a hidden partial file renamed when complete; `conversion.json` records the
 finished ones, so a rerun after an interruption converts only the rest.
 

@@ -5,9 +5,9 @@ a random resized crop (scale jitter) and an optional horizontal flip; evaluation
 central window and a centre crop after resizing the shorter side. All randomness is stateless,
 keyed by (seed, epoch, element index), so an epoch's data is reproducible after a restart.
 Videos are decoded in parallel and prefetched so the input pipeline keeps up with the model;
-each decode reads only the frames its window needs (`proxies.video.read_clip`). A video or
+each decode reads only the frames its window needs (`video_data.video.read_clip`). A video or
 record that cannot be decoded is skipped with one warning naming it, and counted in `skipped`;
-clips whose file was never found are left out up front (`proxies.layout`).
+clips whose file was never found are left out up front (`video_data.layout`).
 """
 from __future__ import annotations
 
@@ -392,7 +392,7 @@ class SyntheticSource(ClipSource):
 def open_source(data: str, split: str, clip: ClipConfig, synthetic: SyntheticConfig | None = None,
                 csv: str | Path | None = None, video_root: str | Path | None = None,
                 class_names: Sequence[str] | None = None) -> ClipSource:
-    """The source of `split` in `data`: 'synthetic', or any layout `proxies.layout` finds.
+    """The source of `split` in `data`: 'synthetic', or any layout `video_data.layout` finds.
 
     `csv` / `video_root` override discovery for this split. Class names: `class_names` (pass
     the train source's so every split agrees), else the folder's `classes.json`, else those of

@@ -13,7 +13,7 @@ spaces or underscores alike), and names the arrangement most clips were found in
 listed once each instead of probing every candidate path of every row, so a 650k-clip
 Kinetics-700 folder is indexed in seconds.
 
-Nothing here decodes video; `proxies.report` probes the files that were found.
+Nothing here decodes video; `video_data.inspection` probes the files that were found.
 """
 from __future__ import annotations
 

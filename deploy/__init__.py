@@ -1,0 +1,2 @@
+"""What a trained network is for: classifying videos (`predict`), whole clips or streamed frame
+by frame, from a training run's folder or an official checkpoint."""
