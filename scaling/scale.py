@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from search_space import OFFICIAL_CLASSES, ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec, count_flops
-from search_space.rounding import make_divisible, round_nearest
+from search_space.rounding import make_divisible, round_frames, round_nearest, round_resolution
 
 from .depth import scale_layers, scaled_block_depth
 from .rules import Multipliers, Rule
@@ -23,7 +23,6 @@ from .rules import Multipliers, Rule
 __all__ = ["apply_multipliers", "scale", "scale_to", "Scaled", "ROUNDINGS"]
 
 ROUNDINGS = {"efficientnet": make_divisible, "nearest": round_nearest}
-_SPATIAL_STRIDE = 32  # the stem and four strided blocks of every MoViNet
 
 
 def apply_multipliers(spec: ArchSpec, multipliers: Multipliers, rounding: str = "efficientnet",
@@ -36,8 +35,8 @@ def apply_multipliers(spec: ArchSpec, multipliers: Multipliers, rounding: str = 
         layers = tuple(LayerSpec(width(layer.expand * w), layer.kernel, layer.stride) for layer in block.layers)
         scaled = BlockSpec(width(block.filters * w), layers)
         blocks.append(scale_layers(scaled, scaled_block_depth(len(layers), multipliers.depth)))
-    inp = pinned or InputSpec(max(1, round(spec.input.frames * multipliers.frames)),
-                              max(_SPATIAL_STRIDE, 4 * round(spec.input.resolution * multipliers.resolution / 4)),
+    inp = pinned or InputSpec(round_frames(spec.input.frames * multipliers.frames),
+                              round_resolution(spec.input.resolution * multipliers.resolution),
                               spec.input.frame_stride)
     return spec.replace(stem=StemSpec(width(spec.stem.filters * w), spec.stem.kernel, spec.stem.stride),
                         blocks=tuple(blocks), head=HeadSpec(width(spec.head.project_filters * w),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from search_space import SearchSpace
-from search_space.rounding import round_depth
+from search_space.rounding import round_depth, round_frames, round_resolution
 
 from .rules import Rule
 from .scale import ROUNDINGS
@@ -39,6 +39,6 @@ def scale_space(space: SearchSpace, rule: Rule, phi: float, rounding: str = "eff
                    head_widths=scale_widths(space.head_widths, m.width, rounding), depths=depths,
                    name=f"{space.name}_{rule.name}_phi{phi:.3g}")
     if scale_input:
-        changes.update(frames=tuple(sorted({max(1, round(f * m.frames)) for f in space.frames})),
-                       resolutions=tuple(sorted({max(32, 4 * round(r * m.resolution / 4)) for r in space.resolutions})))
+        changes.update(frames=tuple(sorted({round_frames(f * m.frames) for f in space.frames})),
+                       resolutions=tuple(sorted({round_resolution(r * m.resolution) for r in space.resolutions})))
     return dataclasses.replace(space, **changes)

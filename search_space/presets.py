@@ -12,7 +12,7 @@ from typing import Mapping
 from infra.files import read_yaml
 
 from .ensemble import A6, EnsembleSpec
-from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec
+from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, SpecError, StemSpec, first_layer_stride
 
 __all__ = ["preset", "load_arch", "streaming_variant", "PRESET_NAMES", "STREAM_POSITIONAL_ENCODING", "OFFICIAL_CLASSES"]
 
@@ -78,13 +78,10 @@ OFFICIAL_CLASSES = 600
 STREAM_POSITIONAL_ENCODING = ("a3", "a4", "a5")
 PRESET_NAMES = tuple(_TABLE)
 
-_NO_STRIDE_BLOCK = 3  # code block3 (paper block 5) keeps its resolution
-
-
 def _blocks(rows) -> tuple[BlockSpec, ...]:
     blocks = []
     for b, (filters, expands, kernels) in enumerate(rows):
-        first_stride = (1, 1, 1) if b == _NO_STRIDE_BLOCK else (1, 2, 2)
+        first_stride = first_layer_stride(b)
         layers = tuple(LayerSpec(expand=e, kernel=k, stride=first_stride if i == 0 else (1, 1, 1))
                        for i, (e, k) in enumerate(zip(expands, kernels, strict=True)))
         blocks.append(BlockSpec(filters=filters, layers=layers))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["make_divisible", "round_nearest", "round_depth"]
+__all__ = ["make_divisible", "round_nearest", "round_depth", "round_resolution", "round_frames"]
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -30,3 +30,14 @@ def round_nearest(value: float, divisor: int = 8) -> int:
 def round_depth(value: float) -> int:
     """Layers in a scaled block: ceil, as EfficientNet's `round_repeats`, and at least one."""
     return max(1, int(math.ceil(value - 1e-9)))
+
+
+def round_resolution(value: float, minimum: int = 32) -> int:
+    """A scaled frame size: the nearest multiple of 4 (pycls' rule), never below `minimum` (the
+    32x spatial stride of every MoViNet)."""
+    return max(minimum, 4 * round(value / 4))
+
+
+def round_frames(value: float) -> int:
+    """A scaled clip length: whole frames, at least one."""
+    return max(1, round(value))

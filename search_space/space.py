@@ -25,13 +25,12 @@ from infra.files import read_yaml
 
 from .errors import SpecError
 from .rounding import make_divisible
-from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec
+from .spec import ArchSpec, BlockSpec, HeadSpec, InputSpec, LayerSpec, StemSpec, first_layer_stride
 
 __all__ = ["SearchSpace", "kernel_name", "parse_kernel"]
 
 _PAPER_WIDTHS = (16, 24, 48, 96, 96, 192)
 _PAPER_KERNELS = ("1x3x3", "1x5x5", "1x7x7", "3x3x3", "5x3x3", "5x1x1", "7x1x1")
-_NO_STRIDE_BLOCK = 3
 
 
 def kernel_name(kernel: tuple[int, int, int]) -> str:
@@ -108,7 +107,7 @@ class SearchSpace:
             width = int(params[f"block{b}_width"])
             layers = []
             for i in range(int(params[f"block{b}_depth"])):
-                stride = (1, 2, 2) if i == 0 and b != _NO_STRIDE_BLOCK else (1, 1, 1)
+                stride = first_layer_stride(b) if i == 0 else (1, 1, 1)
                 expand = make_divisible(float(params[f"block{b}_layer{i}_expand"]) * width, 8)
                 layers.append(LayerSpec(expand=expand, kernel=parse_kernel(params[f"block{b}_layer{i}_kernel"]),
                                         stride=stride))

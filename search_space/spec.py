@@ -21,7 +21,7 @@ from .errors import SpecError
 
 __all__ = [
     "SpecError", "StemSpec", "LayerSpec", "BlockSpec", "HeadSpec", "InputSpec", "ArchSpec",
-    "CONV_TYPES", "SE_TYPES", "ACTIVATIONS", "GATING_ACTIVATIONS", "parse_input",
+    "CONV_TYPES", "SE_TYPES", "ACTIVATIONS", "GATING_ACTIVATIONS", "parse_input", "first_layer_stride",
 ]
 
 Triple = tuple[int, int, int]
@@ -31,6 +31,12 @@ SE_TYPES = ("3d", "2d", "2plus3d", "none")
 ACTIVATIONS = ("swish", "hard_swish", "relu", "relu6")
 GATING_ACTIVATIONS = ("sigmoid", "hard_sigmoid")
 NUM_BLOCKS = 5
+NO_STRIDE_BLOCK = 3  # code block3 (paper block 5) keeps its resolution, as in every released model
+
+
+def first_layer_stride(block: int) -> Triple:
+    """The stride of a block's first layer in the released models: spatial 2, but for block 3."""
+    return (1, 1, 1) if block == NO_STRIDE_BLOCK else (1, 2, 2)
 
 
 @dataclass(frozen=True)

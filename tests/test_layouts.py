@@ -17,9 +17,9 @@ import pytest
 import tensorflow as tf
 
 import run_search
-from video_data import convert
 from training.config import TrainConfig
 from training.trainer import train
+from video_data import convert
 from video_data.config import DataConfig
 from video_data.convert import convert_to_tfrecord
 from video_data.errors import DataError

@@ -18,14 +18,15 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
+from .video import DEFAULT_FPS
+
 __all__ = ["encode_sequence_example", "parse_sequence_example", "decode_frames", "scan_records", "RecordScan",
-           "IMAGE_KEY", "LABEL_KEY", "TEXT_KEY", "FPS_KEY", "DEFAULT_FPS"]
+           "IMAGE_KEY", "LABEL_KEY", "TEXT_KEY", "FPS_KEY"]
 
 IMAGE_KEY = "image/encoded"
 LABEL_KEY = "clip/label/index"
 TEXT_KEY = "clip/label/text"
 FPS_KEY = "image/frame_rate"
-DEFAULT_FPS = 25.0
 
 
 def encode_sequence_example(frames: np.ndarray | list[bytes], label: int, text: str = "", fps: float | None = None,

@@ -19,12 +19,12 @@ from av.video.reformatter import VideoReformatter
 
 from .errors import DataError
 
-__all__ = ["VideoError", "VideoInfo", "VIDEO_EXTENSIONS", "probe_video", "read_clip", "read_video", "write_video",
+__all__ = ["VideoError", "VideoInfo", "VIDEO_EXTENSIONS", "DEFAULT_FPS", "probe_video", "read_clip", "read_video", "write_video",
            "video_files"]
 
 # Containers Kinetics downloaders leave on disk (YouTube's own, then older sets' and cameras').
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".avi", ".mov")
-_DEFAULT_FPS = 25.0  # when a file declares no frame rate (Kinetics' usual rate)
+DEFAULT_FPS = 25.0  # a file or record that declares no frame rate (Kinetics' usual rate)
 _SKIP_MARGIN = 0.25  # s: frames this close before a window are always decoded (one may be on screen at its start)
 _LONGEST_VIDEO_S = 3600.0  # timestamps sampled when a header gives no duration (the video ends sooner)
 
@@ -66,7 +66,7 @@ def _video_stream(path: str | Path) -> Iterator[tuple[av.container.InputContaine
 
 
 def _fps(stream: av.VideoStream) -> float:
-    return float(stream.average_rate or stream.guessed_rate or _DEFAULT_FPS)
+    return float(stream.average_rate or stream.guessed_rate or DEFAULT_FPS)
 
 
 def _start(stream: av.VideoStream) -> float:
