@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import OptionsError
+from .errors import OptionsError, UserError
 from .files import write_text
 
 __all__ = ["to_plain", "from_plain", "dump_yaml", "check_numbers"]
@@ -47,22 +47,79 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def from_plain(cls: type, data: Any, where: str = "") -> Any:
-    """An instance of dataclass `cls` from `to_plain` output; missing keys take the defaults."""
+def from_plain(cls: type, data: Any, where: str = "", error: type[UserError] = OptionsError) -> Any:
+    """An instance of dataclass `cls` from plain data (`to_plain` output, a parsed YAML or JSON).
+
+    Missing keys take the defaults; a missing required field, an unknown key or a value of the
+    wrong type raises `error` naming its path (`blocks[1].layers[0].expand: must be an integer,
+    got str '80'`). The one parser of the toolkit's dataclasses: option trees and specs alike.
+    """
     if not isinstance(data, Mapping):
-        raise OptionsError(f"{where or cls.__name__}: expected a mapping, got {type(data).__name__} {data!r}")
+        raise error(f"{where or cls.__name__}: expected a mapping, got {type(data).__name__} {data!r}")
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise OptionsError(f"{_join(where, unknown[0])}: unknown option (expected one of {', '.join(sorted(fields))})")
+        raise error(f"{_join(where, unknown[0])}: unknown field (expected one of {', '.join(sorted(fields))})")
+    missing = [name for name, f in fields.items() if name not in data
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise error(f"{_join(where, missing[0])}: missing required field")
     hints = _hints(cls)
-    values = {name: _parse(hints[name], value, _join(where, name)) for name, value in data.items()}
+    values = {name: _parse(hints[name], value, _join(where, name), error) for name, value in data.items()}
     try:
         return cls(**values)
-    except TypeError as err:  # a required field without a default
-        raise OptionsError(f"{where or cls.__name__}: {err}") from None
-    except OptionsError as err:  # the dataclass's own checks name the field; say where it is nested
-        raise OptionsError(_join(where, str(err))) from None
+    except UserError as err:  # the dataclass's own checks name the field; say where it is nested
+        raise error(_join(where, str(err)) if where else str(err)) from None
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _parse(kind: Any, value: Any, where: str, error: type[UserError]) -> Any:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        errors = []
+        for option in options:
+            try:
+                return _parse(option, value, where, error)
+            except UserError as err:
+                errors.append(err)
+        raise errors[0]
+    if dataclasses.is_dataclass(kind):
+        return from_plain(kind, value, where, error)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise error(f"{where}: must be a list, got {type(value).__name__} {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_parse(args[0], v, f"{where}[{i}]", error) for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise error(f"{where}: must be a list of {len(args)} values, got {value!r}")
+        return tuple(_parse(a, v, f"{where}[{i}]", error) for i, (a, v) in enumerate(zip(args, value)))
+    if kind is dict or origin is dict:
+        if not isinstance(value, Mapping):
+            raise error(f"{where}: must be a mapping, got {type(value).__name__} {value!r}")
+        return dict(value)
+    return _scalar(kind, value, where, error)
+
+
+_SCALARS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _scalar(kind: Any, value: Any, where: str, error: type[UserError]) -> Any:
+    if kind is Any:
+        return value
+    if kind not in _SCALARS:
+        raise TypeError(f"{where}: unsupported option type {kind!r}")  # a bug in the dataclass, not user input
+    fits = {bool: isinstance(value, bool), str: isinstance(value, str),
+            int: isinstance(value, int) and not isinstance(value, bool),
+            float: isinstance(value, (int, float)) and not isinstance(value, bool)}[kind]
+    if not fits:
+        raise error(f"{where}: must be {_SCALARS[kind]}, got {type(value).__name__} {value!r}")
+    return float(value) if kind is float else value
 
 
 _CHECKS = {
@@ -87,59 +144,3 @@ def check_numbers(options: Any, **rules: tuple[str, ...]) -> None:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not holds(value):
                 message = for_int if isinstance(value, int) and not isinstance(value, bool) else for_float
                 raise OptionsError(f"{name}: {message}, got {value!r}")
-
-
-def _join(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
-
-
-def _parse(kind: Any, value: Any, where: str) -> Any:
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        options = [a for a in args if a is not type(None)]
-        errors = []
-        for option in options:
-            try:
-                return _parse(option, value, where)
-            except OptionsError as err:
-                errors.append(err)
-        raise errors[0]
-    if dataclasses.is_dataclass(kind):
-        return from_plain(kind, value, where)
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise OptionsError(f"{where}: must be a list, got {type(value).__name__} {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_parse(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise OptionsError(f"{where}: must be a list of {len(args)} values, got {value!r}")
-        return tuple(_parse(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
-    if kind is dict or origin is dict:
-        if not isinstance(value, Mapping):
-            raise OptionsError(f"{where}: must be a mapping, got {type(value).__name__} {value!r}")
-        return dict(value)
-    return _scalar(kind, value, where)
-
-
-def _scalar(kind: Any, value: Any, where: str) -> Any:
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise OptionsError(f"{where}: must be true or false, got {type(value).__name__} {value!r}")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise OptionsError(f"{where}: must be an integer, got {type(value).__name__} {value!r}")
-        return value
-    if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise OptionsError(f"{where}: must be a number, got {type(value).__name__} {value!r}")
-        return float(value)
-    if kind is str:
-        if not isinstance(value, str):
-            raise OptionsError(f"{where}: must be a string, got {type(value).__name__} {value!r}")
-        return value
-    if kind is Any:
-        return value
-    raise TypeError(f"{where}: unsupported option type {kind!r}")  # a bug in the dataclass, not user input

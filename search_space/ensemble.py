@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from infra.config_io import dump_yaml
+from infra.config_io import dump_yaml, from_plain
 
 from .errors import SpecError
-from .spec import ArchSpec, InputSpec, parse_input
+from .spec import ArchSpec, InputSpec
 
 __all__ = ["EnsembleSpec", "A6"]
 
@@ -63,7 +63,7 @@ class EnsembleSpec:
                 raise SpecError(f"members[{i}]: {err}") from None
         shape = data.get("input")
         if shape is not None:
-            shape = parse_input(shape, "input")
+            shape = from_plain(InputSpec, shape, "input", error=SpecError)
         return cls(name=str(data.get("name", "ensemble")), members=tuple(parsed), input=shape)
 
     def to_yaml(self, path: str | Path | None = None) -> str:

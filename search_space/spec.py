@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from infra.config_io import dump_yaml
+from infra.config_io import dump_yaml, from_plain, to_plain
 from infra.files import parse_yaml, read_yaml
 
 from .errors import SpecError
 
 __all__ = [
     "SpecError", "StemSpec", "LayerSpec", "BlockSpec", "HeadSpec", "InputSpec", "ArchSpec",
-    "CONV_TYPES", "SE_TYPES", "ACTIVATIONS", "GATING_ACTIVATIONS", "parse_input", "first_layer_stride",
+    "CONV_TYPES", "SE_TYPES", "ACTIVATIONS", "GATING_ACTIVATIONS", "first_layer_stride",
 ]
 
 Triple = tuple[int, int, int]
@@ -82,6 +82,10 @@ class InputSpec:
     resolution: int = 172
     frame_stride: int = 5
 
+    def __post_init__(self) -> None:
+        for name in ("frames", "resolution", "frame_stride"):
+            _check_width(name, getattr(self, name))
+
 
 @dataclass(frozen=True)
 class ArchSpec:
@@ -120,12 +124,13 @@ class ArchSpec:
     # ----- serialisation -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain lists/dicts/scalars, the form written to YAML."""
-        return _to_plain(dataclasses.asdict(self))
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ArchSpec":
-        """Parses and validates; a bad value raises SpecError naming its field path."""
-        return _parse_arch(data)
+        """Parses and validates (`infra.config_io.from_plain`, the toolkit's one parser of
+        dataclasses); a bad value raises SpecError naming its field path."""
+        return from_plain(cls, data, error=SpecError)
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         """Writes the spec to `path` (if given) and returns the YAML text."""
@@ -141,7 +146,7 @@ class ArchSpec:
         if not isinstance(data, Mapping):
             raise SpecError(f"{origin}: expected a mapping of spec fields, got {type(data).__name__}")
         try:
-            return _parse_arch(data)
+            return cls.from_dict(data)
         except SpecError as err:
             raise SpecError(f"{origin}: {err}") from None
 
@@ -203,8 +208,6 @@ def _check_kernel(where: str, kernel: Triple, stride: Triple, causal: bool) -> N
 
 def _check_input(spec: ArchSpec) -> None:
     inp = spec.input
-    for name in ("frames", "resolution", "frame_stride"):
-        _check_width(f"input.{name}", getattr(inp, name))
     strides = [spec.stem.stride] + [layer.stride for layer in spec.layers]
     spatial = math.prod(s[1] for s in strides)
     temporal = math.prod(s[0] for s in strides)
@@ -212,122 +215,3 @@ def _check_input(spec: ArchSpec) -> None:
         raise SpecError(f"input.resolution: {inp.resolution} is smaller than the total spatial stride {spatial}")
     if inp.frames < temporal:
         raise SpecError(f"input.frames: {inp.frames} is fewer than the total temporal stride {temporal}")
-
-
-# ------------------------------------------------------------------------------------------
-# Parsing from plain data (YAML); every error names the field path
-# ------------------------------------------------------------------------------------------
-def _to_plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_plain(v) for v in value]
-    return value
-
-
-def _join(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
-
-
-def _fields(cls: type, data: Any, where: str) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise SpecError(f"{where or 'spec'}: expected a mapping, got {type(data).__name__} {data!r}")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SpecError(f"{_join(where, unknown[0])}: unknown field (expected one of {', '.join(sorted(known))})")
-    required = {f.name for f in dataclasses.fields(cls)
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    missing = sorted(required - set(data))
-    if missing:
-        raise SpecError(f"{_join(where, missing[0])}: missing required field")
-    return dict(data)
-
-
-def _int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(f"{where}: must be an integer, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _str(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise SpecError(f"{where}: must be a string, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(f"{where}: must be true or false, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _triple(value: Any, where: str) -> Triple:
-    if not isinstance(value, (list, tuple)) or len(value) != 3:
-        raise SpecError(f"{where}: must be a list of 3 integers (t, h, w), got {value!r}")
-    return tuple(_int(v, f"{where}[{i}]") for i, v in enumerate(value))  # type: ignore[return-value]
-
-
-def _list(value: Any, where: str) -> list:
-    if not isinstance(value, (list, tuple)):
-        raise SpecError(f"{where}: must be a list, got {type(value).__name__} {value!r}")
-    return list(value)
-
-
-def _parse_layer(data: Any, where: str) -> LayerSpec:
-    d = _fields(LayerSpec, data, where)
-    out = {"expand": _int(d["expand"], f"{where}.expand")}
-    for name in ("kernel", "stride"):
-        if name in d:
-            out[name] = _triple(d[name], f"{where}.{name}")
-    return LayerSpec(**out)
-
-
-def _parse_block(data: Any, where: str) -> BlockSpec:
-    d = _fields(BlockSpec, data, where)
-    layers = _list(d["layers"], f"{where}.layers")
-    return BlockSpec(filters=_int(d["filters"], f"{where}.filters"),
-                     layers=tuple(_parse_layer(l, f"{where}.layers[{i}]") for i, l in enumerate(layers)))
-
-
-def _parse_simple(cls: type, data: Any, where: str, ints: Sequence[str], strs: Sequence[str] = (),
-                  triples: Sequence[str] = ()) -> Any:
-    d = _fields(cls, data, where)
-    for name in ints:
-        if name in d:
-            d[name] = _int(d[name], f"{where}.{name}")
-    for name in strs:
-        if name in d:
-            d[name] = _str(d[name], f"{where}.{name}")
-    for name in triples:
-        if name in d:
-            d[name] = _triple(d[name], f"{where}.{name}")
-    return cls(**d)
-
-
-def _parse_arch(data: Mapping[str, Any]) -> ArchSpec:
-    d = _fields(ArchSpec, data, "")
-    blocks = _list(d["blocks"], "blocks")
-    kwargs: dict[str, Any] = {
-        "name": _str(d["name"], "name"),
-        "stem": _parse_simple(StemSpec, d["stem"], "stem", ["filters"], triples=["kernel", "stride"]),
-        "blocks": tuple(_parse_block(b, f"blocks[{i}]") for i, b in enumerate(blocks)),
-        "head": _parse_simple(HeadSpec, d["head"], "head", ["project_filters", "head_filters"], ["activation"]),
-    }
-    for name in ("conv_type", "se_type", "activation", "gating_activation"):
-        if name in d:
-            kwargs[name] = _str(d[name], name)
-    for name in ("causal", "positional_encoding"):
-        if name in d:
-            kwargs[name] = _bool(d[name], name)
-    if "input" in d:
-        kwargs["input"] = parse_input(d["input"], "input")
-    return ArchSpec(**kwargs)
-
-
-def parse_input(data: Any, where: str) -> InputSpec:
-    """An `InputSpec` from plain data, every field checked (a spec's or an ensemble's input)."""
-    shape = _parse_simple(InputSpec, data, where, ["frames", "resolution", "frame_stride"])
-    for name in ("frames", "resolution", "frame_stride"):
-        _check_width(f"{where}.{name}", getattr(shape, name))
-    return shape

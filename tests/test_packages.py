@@ -33,7 +33,7 @@ def test_options_round_trip_and_name_bad_keys(tmp_path):
     assert SearchOptions.load(tmp_path) == options
     saved = json.loads((tmp_path / "options.json").read_text())
     for mutate, message in [
-        (lambda d: d["proxy"].update(epocs=3), r"proxy.epocs: unknown option"),
+        (lambda d: d["proxy"].update(epocs=3), r"proxy.epocs: unknown field"),
         (lambda d: d["proxy"]["recipe"].update(learning_rate="4"), r"proxy.recipe.learning_rate: must be a number"),
         (lambda d: d["proxy"].update(replicas=0), r"proxy.replicas: must be at least 1, got 0"),
         (lambda d: d["data"]["synthetic"].update(num_classes=2.5), r"data.synthetic.num_classes: must be an integer"),

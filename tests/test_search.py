@@ -70,7 +70,7 @@ def test_space_yaml_round_trip(tmp_path):
     space.to_yaml(tmp_path / "space.yaml")
     assert SearchSpace.from_yaml(tmp_path / "space.yaml") == space
     (tmp_path / "bad.yaml").write_text("kernals: [1x3x3]\n")
-    with pytest.raises(UserError, match="bad.yaml: kernals: unknown option"):
+    with pytest.raises(UserError, match="bad.yaml: kernals: unknown field"):
         SearchSpace.from_yaml(tmp_path / "bad.yaml")
     (tmp_path / "bad.yaml").write_text("frames: [8, '12']\n")
     with pytest.raises(UserError, match=r"frames\[1\]: must be an integer, got str"):
