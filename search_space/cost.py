@@ -82,7 +82,7 @@ class _Tally:
              activation: str | None) -> Size:
         """A ConvUnit: joint, or factorised spatial-then-temporal with BN + activation each."""
         kt, kh, kw = kernel
-        if self.spec.conv_type != "3d" and kt > 1:
+        if self.spec.factorized and kt > 1:
             mid = strided_size(size_in, (1, *stride[1:]))
             self.conv(mid.pixels, kh * kw, cin, cout, depthwise)
             self.norm_act(mid.pixels * cout, cout, activation)
@@ -103,9 +103,9 @@ class _Tally:
 
     def squeeze_excitation(self, g: LayerGeometry, size: Size) -> None:
         spec, expand = self.spec, g.spec.expand
-        per_frame = spec.causal or spec.se_type in ("2d", "2plus3d")
+        per_frame = spec.causal or spec.se_pools_frames
         positions = size.t if per_frame else 1
-        pooled_channels = 2 * expand if spec.se_type == "2plus3d" else expand
+        pooled_channels = 2 * expand if spec.se_pools_clip and spec.se_pools_frames else expand
         self.pool(size, expand)
         if spec.positional_encoding:
             self.cost.elementwise += 2 * positions * pooled_channels
@@ -121,7 +121,7 @@ class _Tally:
         self.conv(g.in_size.pixels, 1, g.in_channels, expand)
         self.norm_act(g.in_size.pixels * expand, expand, act)
         out = self.unit(g.in_size, g.spec.kernel, g.spec.stride, expand, expand, True, act)
-        if spec.se_type != "none":
+        if spec.has_se:
             self.squeeze_excitation(g, out)
         out_elements = out.pixels * g.out_channels
         self.conv(out.pixels, 1, expand, g.out_channels)

@@ -117,6 +117,33 @@ class ArchSpec:
         """All bottleneck layers in order, across blocks."""
         return [layer for block in self.blocks for layer in block.layers]
 
+    # What `conv_type` and `se_type` mean, said once: builder, cost model, states and checkpoint
+    # loading read these instead of comparing strings.
+    @property
+    def factorized(self) -> bool:
+        """Temporal kernels run as a spatial (1, h, w) then a temporal (t, 1, 1) convolution
+        ('2plus1d', '3d_2plus1d'), each with its own batch norm and activation."""
+        return self.conv_type != "3d"
+
+    @property
+    def mobile_layout(self) -> bool:
+        """Variables in the official stream models' MobileConv2D layout ('2plus1d')."""
+        return self.conv_type == "2plus1d"
+
+    @property
+    def has_se(self) -> bool:
+        return self.se_type != "none"
+
+    @property
+    def se_pools_clip(self) -> bool:
+        """SE pools over space and time (cumulatively when causal): '3d', '2plus3d'."""
+        return self.se_type in ("3d", "2plus3d")
+
+    @property
+    def se_pools_frames(self) -> bool:
+        """SE pools each frame over space: '2d', '2plus3d' (which concatenates both poolings)."""
+        return self.se_type in ("2d", "2plus3d")
+
     def replace(self, **changes: Any) -> "ArchSpec":
         """A validated copy with some top-level fields changed."""
         return dataclasses.replace(self, **changes)

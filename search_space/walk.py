@@ -69,7 +69,7 @@ class Walk:
 
 def se_hidden_filters(spec: ArchSpec, expand: int) -> int:
     """SE bottleneck width; 2plus3d SE pools twice (global + per frame), doubling its input."""
-    multiplier = 2 if spec.se_type == "2plus3d" else 1
+    multiplier = 2 if spec.se_pools_clip and spec.se_pools_frames else 1  # '2plus3d' concatenates both
     return make_divisible(SE_RATIO * expand * multiplier, 8)
 
 

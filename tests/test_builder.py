@@ -111,6 +111,18 @@ def test_stream_frame_counts_and_buffers_advance():
     assert states["state_block1_layer0_stream_buffer"].shape[1] == 2
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_each_stateful_layer_declares_exactly_its_states(seed):
+    # The layers' declared states (what each receives) partition the states `init_states` makes
+    # from the walk: no state is threaded to a layer that does not own it, none is missing.
+    spec = random_spec(seed, causal=True)
+    model = build_model(spec, num_classes=4)
+    owners = [model.stem, *model.bottlenecks, model.head]
+    declared = [name for owner in owners for name in owner.state_names]
+    assert len(declared) == len(set(declared))
+    assert set(declared) == set(model.init_states([1, 2, 64, 64, 3]))
+
+
 def test_stochastic_depth_and_dropout_only_in_training():
     model = build_model(preset("t0"), num_classes=5, options=ModelOptions(dropout_rate=0.5, stochastic_depth_rate=0.5))
     randomize_weights(model)

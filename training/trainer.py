@@ -29,7 +29,7 @@ from search_space import ArchSpec
 
 from .config import TrainConfig
 
-__all__ = ["train", "training_spec", "TRAINING_RUN"]
+__all__ = ["train", "training_spec", "inference_spec", "TRAINING_RUN"]
 
 _RUN_NAME = "train"
 TRAINING_RUN = RunKind("training run", (f"ray/{_RUN_NAME}", "spec.yaml", "result.json"))
@@ -42,7 +42,12 @@ def training_spec(spec: ArchSpec) -> ArchSpec:
     exported as '2plus1d' for inference (same variables, same function; see
     `convert_conv_type`), which `train()` writes as `inference.yaml` + `inference.weights.h5`.
     """
-    return spec.replace(conv_type="3d_2plus1d") if spec.causal and spec.conv_type == "2plus1d" else spec
+    return spec.replace(conv_type="3d_2plus1d") if spec.causal and spec.mobile_layout else spec
+
+
+def inference_spec(spec: ArchSpec) -> ArchSpec:
+    """What a trained stream spec ships as: '3d_2plus1d' back to the official '2plus1d' layout."""
+    return spec.replace(conv_type="2plus1d") if spec.causal and spec.conv_type == "3d_2plus1d" else spec
 
 
 def _worker(loop_config: dict) -> None:

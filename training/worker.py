@@ -22,6 +22,7 @@ from video_data.pipeline import ClipConfig, ClipSource, open_data
 from . import multiworker
 from .compile import compiled_model, one_hot, quiet_fit, use_mixed_precision
 from .config import TrainConfig
+from .trainer import inference_spec
 
 __all__ = ["run_worker", "sources", "EpochSeeds", "EpochCheckpoint"]
 
@@ -128,8 +129,9 @@ def _export(model, config: TrainConfig, num_classes: int, class_names: list[str]
     """Final weights, evaluation and, for stream specs, the (2+1)D inference model."""
     output = Path(config.output)
     model.save_weights(str(output / WEIGHTS))
-    if model.spec.causal and model.spec.conv_type == "3d_2plus1d":
-        inference = convert_conv_type(model, "2plus1d")
+    shipped = inference_spec(model.spec)
+    if shipped != model.spec:
+        inference = convert_conv_type(model, shipped.conv_type)
         inference.spec.to_yaml(output / "inference.yaml")
         inference.save_weights(str(output / "inference.weights.h5"))
     rows = list(_read_metrics(output / "metrics.csv"))

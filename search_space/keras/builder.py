@@ -19,8 +19,8 @@ from ..model_options import ModelOptions
 from ..presets import OFFICIAL_CLASSES
 from ..spec import ArchSpec
 from ..walk import walk
-from .layers import Bottleneck, Classifier, ConvUnit, Head, States
-from .states import zero_states
+from .layers import Bottleneck, Classifier, ConvUnit, Head, States, own_states
+from .states import state_prefix, zero_states
 
 __all__ = ["MoViNet", "build_model", "convert_conv_type"]
 
@@ -48,9 +48,9 @@ class MoViNet(keras.Model):
         norm = dict(kernel_regularizer=regularizer, bn_momentum=options.bn_momentum, sync_bn=synchronized)
         geometry = walk(spec)
         total = len(geometry.layers)
-        self.stem = ConvUnit(spec.stem.filters, spec.stem.kernel, spec.stem.stride,
-                             factorized=spec.conv_type != "3d", causal=spec.causal, activation=spec.activation,
-                             state_prefix="state_stem", name="stem", **norm)
+        self.stem = ConvUnit(spec.stem.filters, spec.stem.kernel, spec.stem.stride, depthwise=False,
+                             factorized=spec.factorized, causal=spec.causal, activation=spec.activation,
+                             state_prefix=state_prefix("stem"), name="stem", **norm)
         # Stochastic depth grows linearly with depth (official: rate * layer_number / num_layers).
         self.bottlenecks = [Bottleneck(g, spec, drop_rate=options.stochastic_depth_rate * g.number / total, **norm)
                             for g in geometry.layers]
@@ -69,12 +69,12 @@ class MoViNet(keras.Model):
         else:
             states, image = {}, inputs
         new_states: States = {}
-        x, updates = self.stem(image, states, training=training)
+        x, updates = self.stem(image, own_states(states, self.stem), training=training)
         new_states.update(updates)
         for bottleneck in self.bottlenecks:
-            x, updates = bottleneck(x, states, training=training)
+            x, updates = bottleneck(x, own_states(states, bottleneck), training=training)
             new_states.update(updates)
-        pooled, updates = self.head(x, states, training=training)
+        pooled, updates = self.head(x, own_states(states, self.head), training=training)
         new_states.update(updates)
         logits = self.classifier(pooled, training=training)
         return (logits, new_states) if streaming else logits
@@ -149,8 +149,8 @@ def convert_conv_type(model: MoViNet, conv_type: str) -> MoViNet:
     both factorised types hold the same variables in the same order and compute the same
     function, so conversion copies the weights; outputs are identical.
     """
-    factorized = {"2plus1d", "3d_2plus1d"}
-    if {model.spec.conv_type, conv_type} - factorized and model.spec.conv_type != conv_type:
+    if (not model.spec.factorized or not model.spec.replace(conv_type=conv_type).factorized) \
+            and model.spec.conv_type != conv_type:
         raise SpecError(f"conv_type: cannot convert {model.spec.conv_type!r} weights to {conv_type!r}")
     converted = build_model(model.spec.replace(conv_type=conv_type), model.num_classes, model.options)
     converted.set_weights(model.get_weights())

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from ..errors import CheckpointMismatchError
 from .builder import MoViNet
-from .layers import Bottleneck, ConvUnit, Pointwise, SpatioTemporalConv
+from .layers import Bottleneck, ConvUnit, Pointwise, PointwiseUnit, SpatioTemporalConv
 
 __all__ = ["CheckpointMismatchError", "official_variable_map", "load_official_checkpoint"]
 
@@ -37,11 +37,12 @@ def _conv_weights(conv, path: str, mobile: bool) -> Iterator[tuple[str, object]]
             yield f"{path}/bias", conv.bias
 
 
-def _unit_weights(unit: ConvUnit, path: str, mobile: bool) -> Iterator[tuple[str, object]]:
+def _unit_weights(unit: ConvUnit | PointwiseUnit, path: str, mobile: bool) -> Iterator[tuple[str, object]]:
+    temporal, bn_temporal = getattr(unit, "temporal", None), getattr(unit, "bn_temporal", None)  # ConvUnit's only
     yield from _conv_weights(unit.conv, f"{path}/_conv", mobile)
-    if unit.temporal is not None:
-        yield from _conv_weights(unit.temporal, f"{path}/_conv_temporal", mobile)
-    for bn, name in ((unit.bn, "_batch_norm"), (unit.bn_temporal, "_batch_norm_temporal")):
+    if temporal is not None:
+        yield from _conv_weights(temporal, f"{path}/_conv_temporal", mobile)
+    for bn, name in ((unit.bn, "_batch_norm"), (bn_temporal, "_batch_norm_temporal")):
         if bn is not None:
             for weight in _BN_WEIGHTS:
                 yield f"{path}/{name}/{weight}", getattr(bn, weight)
@@ -63,7 +64,7 @@ def _bottleneck_weights(layer: Bottleneck, path: str, mobile: bool) -> Iterator[
 
 def official_variable_map(model: MoViNet) -> dict[str, object]:
     """{official checkpoint variable name: our variable} for every weight of `model`."""
-    mobile = model.spec.conv_type == "2plus1d"
+    mobile = model.spec.mobile_layout
     backbone = "model/layer_with_weights-0"
     pairs = list(_unit_weights(model.stem, f"{backbone}/layer_with_weights-0/_stem", mobile))
     for k, layer in enumerate(model.bottlenecks, start=1):

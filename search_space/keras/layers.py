@@ -7,9 +7,10 @@ sum over its t taps of an (h, w) convolution of the time-shifted frames, a tempo
 convolution is a (t, 1) convolution over [batch, time, pixels, channels], and 1x1x1 convs are
 one matrix multiply. Outputs are identical to Conv3D with 'same' or causal padding.
 
-Stateful layers (stream buffers, cumulative pools, positional encodings) take a dict holding
-only their own states by official name and return `(output, new_states)`; missing states
-start at zero, so one code path serves whole clips and frame-by-frame streaming.
+Stateful layers (stream buffers, cumulative pools, positional encodings, and the bottlenecks
+and head holding them) declare `state_names` (official names, from `states`), receive a dict
+of those states only (`own_states`) and return `(output, new_states)`; a missing state starts
+at zero, so one code path serves whole clips and frame-by-frame streaming.
 """
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ from typing import Mapping
 import keras
 import tensorflow as tf
 
+from ..spec import ArchSpec
 from .activations import get_activation
+from .states import pool_state_names, position_state_name, state_prefix, stream_buffer_name
 
 __all__ = [
-    "Pointwise", "SpatioTemporalConv", "ConvUnit", "CumulativeAveragePool", "PositionalEncoding",
-    "SqueezeExcitation", "Scale", "Bottleneck", "Head", "Classifier", "States",
+    "Pointwise", "SpatioTemporalConv", "PointwiseUnit", "ConvUnit", "CumulativeAveragePool", "PositionalEncoding",
+    "SqueezeExcitation", "Scale", "Bottleneck", "Head", "Classifier", "States", "own_states",
 ]
 
 States = dict[str, tf.Tensor]
@@ -194,60 +197,75 @@ class SpatioTemporalConv(keras.layers.Layer):
         return tf.reshape(y, [shape[0], out_t, y_shape[1], y_shape[2], self.out_channels])
 
 
+def own_states(states: Mapping[str, tf.Tensor], layer) -> States:
+    """The part of `states` that `layer` declared (`layer.state_names`): each stateful layer sees
+    its own states only, never the whole model's."""
+    return {name: states[name] for name in layer.state_names if name in states}
+
+
+class PointwiseUnit(keras.layers.Layer):
+    """1x1x1 conv -> BN [-> activation]: a bottleneck's expansion, projection and skip, the head's
+    projection. Stateless: a pointwise conv sees one frame at a time."""
+
+    def __init__(self, filters: int, activation: str | None = None, kernel_regularizer=None, *,
+                 bn_momentum: float, sync_bn: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = Pointwise(filters, kernel_regularizer=kernel_regularizer, name="conv")
+        self.bn = _batch_norm("bn", bn_momentum, sync_bn)
+        self.activation_fn = get_activation(activation) if activation else None
+
+    def call(self, x, training=None):
+        x = self.bn(self.conv(x), training=training)
+        return self.activation_fn(x) if self.activation_fn else x
+
+
 class ConvUnit(keras.layers.Layer):
-    """Conv -> BN -> activation, joint 3D or factorised (2+1)D, with an optional stream buffer.
+    """A (t, h, w) conv -> BN -> activation, joint 3D or factorised (2+1)D: the stem and each
+    bottleneck's depthwise feature convolution.
 
     Factorised units run the spatial (1, h, w) conv first and buffer its output before the
     temporal (t, 1, 1) conv, so streaming never recomputes the 2D part of past frames; each half
-    has its own BN and activation, as in the official '2plus1d' / '3d_2plus1d' layers.
+    has its own BN and activation, as in the official '2plus1d' / '3d_2plus1d' layers. A causal
+    unit with a temporal kernel keeps the last t - 1 frames it saw as its one state.
     """
 
-    def __init__(self, filters: int | None, kernel: tuple = (1, 1, 1), stride: tuple = (1, 1, 1),
-                 depthwise: bool = False, factorized: bool = False, causal: bool = False,
-                 activation: str | None = None, use_bn: bool = True, use_bias: bool = False,
-                 state_prefix: str = "", kernel_regularizer=None, kernel_initializer=None, *,
+    def __init__(self, filters: int | None, kernel: tuple, stride: tuple, depthwise: bool, factorized: bool,
+                 causal: bool, activation: str, state_prefix: str, kernel_regularizer=None, *,
                  bn_momentum: float, sync_bn: bool, **kwargs):
         super().__init__(**kwargs)
         kt, kh, kw = kernel
-        self.pointwise = kernel == (1, 1, 1) and stride == (1, 1, 1) and not depthwise
         self.buffer_size = kt - 1 if causal else 0
-        self.state_name = f"{state_prefix}_stream_buffer"
-        self.activation_fn = get_activation(activation) if activation else None
-        self.temporal = None
-        self.bn_temporal = None
+        self.state_names = (stream_buffer_name(state_prefix),) if self.buffer_size else ()
+        self.activation_fn = get_activation(activation)
         padding = "buffered" if self.buffer_size else "same"
-        if self.pointwise:
-            self.conv = Pointwise(filters, use_bias=use_bias, kernel_regularizer=kernel_regularizer,
-                                  kernel_initializer=kernel_initializer, name="conv")
-        elif factorized and kt > 1:
+        if factorized and kt > 1:
             self.conv = SpatioTemporalConv(filters, (1, kh, kw), (1, *stride[1:]), depthwise, "same",
                                            kernel_regularizer, name="conv")
             self.temporal = SpatioTemporalConv(filters, (kt, 1, 1), (stride[0], 1, 1), depthwise, padding,
                                                kernel_regularizer, name="conv_temporal")
-            self.bn_temporal = _batch_norm("bn_temporal", bn_momentum, sync_bn) if use_bn else None
+            self.bn_temporal = _batch_norm("bn_temporal", bn_momentum, sync_bn)
         else:
             self.conv = SpatioTemporalConv(filters, kernel, stride, depthwise, padding, kernel_regularizer,
                                            name="conv")
-        self.bn = _batch_norm("bn", bn_momentum, sync_bn) if use_bn else None
+            self.temporal = self.bn_temporal = None
+        self.bn = _batch_norm("bn", bn_momentum, sync_bn)
 
     def _post(self, x, bn, training):
-        if bn is not None:
-            x = bn(x, training=training)
-        return self.activation_fn(x) if self.activation_fn else x
+        return self.activation_fn(bn(x, training=training))
 
     def _buffer(self, x, states: Mapping[str, tf.Tensor], new_states: States):
         if not self.buffer_size:
             return x
-        buffer = states.get(self.state_name)
+        [name] = self.state_names
+        buffer = states.get(name)
         if buffer is None:
             shape = tf.shape(x)
             buffer = tf.zeros([shape[0], self.buffer_size, shape[2], shape[3], x.shape[-1]], x.dtype)
         full = tf.concat([tf.cast(buffer, x.dtype), x], axis=1)
-        new_states[self.state_name] = tf.cast(full[:, -self.buffer_size:], tf.float32)  # states are float32
+        new_states[name] = tf.cast(full[:, -self.buffer_size:], tf.float32)  # states are float32
         return full
 
-    def call(self, x, states: Mapping[str, tf.Tensor] | None = None, training=None):
-        states = states or {}
+    def call(self, x, states: Mapping[str, tf.Tensor], training=None):
         new_states: States = {}
         if self.temporal is None:
             x = self._post(self.conv(self._buffer(x, states, new_states)), self.bn, training)
@@ -268,17 +286,16 @@ class CumulativeAveragePool(keras.layers.Layer):
     def __init__(self, causal: bool, state_prefix: str, **kwargs):
         super().__init__(**kwargs)
         self.causal = causal
-        self.buffer_name = f"{state_prefix}_pool_buffer"
-        self.count_name = f"{state_prefix}_pool_frame_count"
+        self.state_names = pool_state_names(state_prefix)
 
-    def call(self, x, states: Mapping[str, tf.Tensor] | None = None):
+    def call(self, x, states: Mapping[str, tf.Tensor]):
         # Sums run in float32 whatever the compute dtype: a stream's running sum over thousands of
         # frames would lose its precision in 16 bits, and float32 states feed back unchanged.
-        states = states or {}
+        buffer_name, count_name = self.state_names
         frame_means = tf.reduce_mean(tf.cast(x, tf.float32), axis=[2, 3], keepdims=True)
-        buffer = states.get(self.buffer_name)
+        buffer = states.get(buffer_name)
         buffer = tf.zeros_like(frame_means[:, :1]) if buffer is None else tf.cast(buffer, tf.float32)
-        count = tf.cast(states.get(self.count_name, tf.zeros([1], tf.int32)), tf.int32)
+        count = tf.cast(states.get(count_name, tf.zeros([1], tf.int32)), tf.int32)
         frames = tf.shape(x)[1]
         if self.causal:
             sums = tf.cumsum(frame_means, axis=1) + buffer
@@ -289,7 +306,7 @@ class CumulativeAveragePool(keras.layers.Layer):
             sums = tf.reduce_sum(frame_means, axis=1, keepdims=True) + buffer
             new_buffer = sums
             pooled = sums / tf.cast(count + frames, tf.float32)
-        return tf.cast(pooled, x.dtype), {self.buffer_name: new_buffer, self.count_name: count + frames}
+        return tf.cast(pooled, x.dtype), {buffer_name: new_buffer, count_name: count + frames}
 
 
 class Scale(keras.layers.Layer):
@@ -311,12 +328,12 @@ class PositionalEncoding(keras.layers.Layer):
 
     def __init__(self, state_prefix: str, **kwargs):
         super().__init__(**kwargs)
-        self.count_name = f"{state_prefix}_pos_enc_frame_count"
+        self.state_names = (position_state_name(state_prefix),)
         self.rezero = Scale(name="rezero")
 
-    def call(self, x, states: Mapping[str, tf.Tensor] | None = None):
-        states = states or {}
-        count = tf.cast(states.get(self.count_name, tf.zeros([1], tf.int32)), tf.int32)
+    def call(self, x, states: Mapping[str, tf.Tensor]):
+        [count_name] = self.state_names
+        count = tf.cast(states.get(count_name, tf.zeros([1], tf.int32)), tf.int32)
         frames = tf.shape(x)[1]
         channels = x.shape[-1]
         positions = tf.cast(tf.range(count[0], count[0] + frames), tf.float32)[:, None]
@@ -325,26 +342,28 @@ class PositionalEncoding(keras.layers.Layer):
         radians = positions * (1.0 / tf.pow(10_000.0, power))
         encoding = tf.concat([tf.sin(radians[:, 0::2]), tf.cos(radians[:, 1::2])], axis=-1)
         encoding = tf.reshape(tf.cast(encoding, x.dtype), [1, frames, 1, 1, channels])
-        return x + self.rezero(encoding), {self.count_name: count + frames}
+        return x + self.rezero(encoding), {count_name: count + frames}
 
 
 class SqueezeExcitation(keras.layers.Layer):
     """Channel gating from pooled context: pool -> [pos. enc.] -> 1x1 reduce -> 1x1 expand -> gate.
 
-    se_type '3d' pools over space and time (cumulatively when causal), '2d' per frame, and
-    '2plus3d' concatenates both, giving the gate per-frame detail plus clip context.
+    Pooled over space and time (cumulatively when causal: `pools_clip`), per frame
+    (`pools_frames`), or both concatenated (se_type '2plus3d'), which gives the gate per-frame
+    detail plus clip context.
     """
 
-    def __init__(self, se_type: str, hidden: int, activation: str, gating_activation: str, causal: bool,
-                 positional_encoding: bool, state_prefix: str, kernel_regularizer=None, **kwargs):
+    def __init__(self, spec: ArchSpec, hidden: int, state_prefix: str, kernel_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        self.se_type = se_type
-        self.hidden = hidden
-        self.causal = causal
-        self.activation_fn = get_activation(activation)
-        self.gate_fn = get_activation(gating_activation)
-        self.pool = CumulativeAveragePool(causal, state_prefix, name="pool") if "3d" in se_type else None
-        self.pos_encoding = PositionalEncoding(state_prefix, name="pos_encoding") if positional_encoding else None
+        self.pools_frames = spec.se_pools_frames
+        self.causal = spec.causal
+        self.activation_fn = get_activation(spec.activation)
+        self.gate_fn = get_activation(spec.gating_activation)
+        self.pool = CumulativeAveragePool(spec.causal, state_prefix, name="pool") if spec.se_pools_clip else None
+        self.pos_encoding = (PositionalEncoding(state_prefix, name="pos_encoding") if spec.positional_encoding
+                             else None)
+        self.state_names = tuple(name for part in (self.pool, self.pos_encoding) if part is not None
+                                 for name in part.state_names)
         self.reduce = Pointwise(hidden, use_bias=True, kernel_regularizer=kernel_regularizer, name="se_reduce")
         self.kernel_regularizer = kernel_regularizer
 
@@ -352,22 +371,20 @@ class SqueezeExcitation(keras.layers.Layer):
         self.expand = Pointwise(int(input_shape[-1]), use_bias=True, kernel_regularizer=self.kernel_regularizer,
                                 name="se_expand")
 
-    def call(self, x, states: Mapping[str, tf.Tensor] | None = None):
-        states = states or {}
+    def call(self, x, states: Mapping[str, tf.Tensor]):
         new_states: States = {}
-        if self.se_type == "3d":
-            pooled, new_states = self.pool(x, states)
+        if not self.pools_frames:  # the clip alone
+            pooled, new_states = self.pool(x, own_states(states, self.pool))
         else:
-            per_frame = tf.reduce_mean(x, axis=[2, 3], keepdims=True)
-            pooled = per_frame
-            if self.se_type == "2plus3d":
-                context, new_states = self.pool(per_frame, states)
+            pooled = tf.reduce_mean(x, axis=[2, 3], keepdims=True)
+            if self.pool is not None:  # the clip's context beside each frame's own
+                context, new_states = self.pool(pooled, own_states(states, self.pool))
                 if not self.causal:
                     context = tf.tile(context, [1, tf.shape(x)[1], 1, 1, 1])
-                pooled = tf.concat([context, per_frame], axis=-1)
+                pooled = tf.concat([context, pooled], axis=-1)
         if self.pos_encoding is not None:
-            pooled, pos_states = self.pos_encoding(pooled, states)
-            new_states.update(pos_states)
+            pooled, position = self.pos_encoding(pooled, own_states(states, self.pos_encoding))
+            new_states.update(position)
         gate = self.gate_fn(self.expand(self.activation_fn(self.reduce(pooled))))
         return x * gate, new_states
 
@@ -376,30 +393,28 @@ class Bottleneck(keras.layers.Layer):
     """MoViNet layer: expand -> depthwise (t,h,w) -> SE -> project -> ReZero -> drop path -> + skip.
 
     The skip is the identity when shapes agree, else (ResNet-D style) a 1x3x3 average pool when
-    strided, then a 1x1x1 conv + BN.
+    strided, then a 1x1x1 conv + BN. Its states are its feature unit's and its SE's.
     """
 
-    def __init__(self, geometry, spec, drop_rate: float = 0.0, kernel_regularizer=None, *,
+    def __init__(self, geometry, spec: ArchSpec, drop_rate: float = 0.0, kernel_regularizer=None, *,
                  bn_momentum: float, sync_bn: bool, **kwargs):
         super().__init__(name=geometry.name, **kwargs)
         layer = geometry.spec
-        factorized = spec.conv_type != "3d"
-        prefix = f"state_{geometry.name}"
-        common = dict(kernel_regularizer=kernel_regularizer)
-        norm = dict(common, bn_momentum=bn_momentum, sync_bn=sync_bn)
-        self.expansion = ConvUnit(layer.expand, activation=spec.activation, name="expansion", **norm)
-        self.feature = ConvUnit(None, layer.kernel, layer.stride, depthwise=True, factorized=factorized,
+        prefix = state_prefix(geometry.name)
+        norm = dict(kernel_regularizer=kernel_regularizer, bn_momentum=bn_momentum, sync_bn=sync_bn)
+        self.expansion = PointwiseUnit(layer.expand, spec.activation, name="expansion", **norm)
+        self.feature = ConvUnit(None, layer.kernel, layer.stride, depthwise=True, factorized=spec.factorized,
                                 causal=spec.causal, activation=spec.activation, state_prefix=prefix,
                                 name="feature", **norm)
-        self.se = None if spec.se_type == "none" else SqueezeExcitation(
-            spec.se_type, geometry.se_hidden, spec.activation, spec.gating_activation, spec.causal,
-            spec.positional_encoding, prefix, name="se", **common)
-        self.projection = ConvUnit(geometry.out_channels, name="projection", **norm)
+        self.se = (SqueezeExcitation(spec, geometry.se_hidden, prefix, kernel_regularizer, name="se")
+                   if spec.has_se else None)
+        self.state_names = self.feature.state_names + (self.se.state_names if self.se is not None else ())
+        self.projection = PointwiseUnit(geometry.out_channels, name="projection", **norm)
         self.rezero = Scale(name="rezero")
         self.drop_rate = drop_rate
         self.downsample = geometry.downsample
         self.skip_stride = layer.stride
-        self.skip = (ConvUnit(geometry.out_channels, name="skip_projection", **norm)
+        self.skip = (PointwiseUnit(geometry.out_channels, name="skip_projection", **norm)
                      if geometry.projection_skip else None)
         if drop_rate:
             self.seed_generator = keras.random.SeedGenerator(geometry.number)
@@ -418,16 +433,15 @@ class Bottleneck(keras.layers.Layer):
         if self.downsample:
             window = [1, 1] + [3 if s > 1 else 1 for s in self.skip_stride[1:]] + [1]
             x = tf.nn.avg_pool3d(x, window, [1, *self.skip_stride, 1], "SAME")
-        return self.skip(x, training=training)[0]
+        return self.skip(x, training=training)
 
-    def call(self, inputs, states: Mapping[str, tf.Tensor] | None = None, training=None):
-        states = states or {}
-        x, _ = self.expansion(inputs, training=training)
-        x, new_states = self.feature(x, states, training=training)
+    def call(self, inputs, states: Mapping[str, tf.Tensor], training=None):
+        x = self.expansion(inputs, training=training)
+        x, new_states = self.feature(x, own_states(states, self.feature), training=training)
         if self.se is not None:
-            x, se_states = self.se(x, states)
+            x, se_states = self.se(x, own_states(states, self.se))
             new_states.update(se_states)
-        x, _ = self.projection(x, training=training)
+        x = self.projection(x, training=training)
         x = self._drop_path(self.rezero(x), training)
         return x + self._skip(inputs, training), new_states
 
@@ -438,13 +452,13 @@ class Head(keras.layers.Layer):
     def __init__(self, project_filters: int, activation: str, kernel_regularizer=None, *,
                  bn_momentum: float, sync_bn: bool, **kwargs):
         super().__init__(**kwargs)
-        self.project = ConvUnit(project_filters, activation=activation, kernel_regularizer=kernel_regularizer,
-                                bn_momentum=bn_momentum, sync_bn=sync_bn, name="project")
-        self.pool = CumulativeAveragePool(causal=False, state_prefix="state_head", name="pool")
+        self.project = PointwiseUnit(project_filters, activation, kernel_regularizer, bn_momentum=bn_momentum,
+                                     sync_bn=sync_bn, name="project")
+        self.pool = CumulativeAveragePool(causal=False, state_prefix=state_prefix("head"), name="pool")
+        self.state_names = self.pool.state_names
 
-    def call(self, x, states: Mapping[str, tf.Tensor] | None = None, training=None):
-        x, _ = self.project(x, training=training)
-        return self.pool(x, states)
+    def call(self, x, states: Mapping[str, tf.Tensor], training=None):
+        return self.pool(self.project(x, training=training), states)
 
 
 class Classifier(keras.layers.Layer):
