@@ -1,7 +1,5 @@
-"""Proxy fidelity: rank statistics on known rankings, and the fidelity command end to end."""
+"""Proxy fidelity statistics: rank correlations with intervals on known rankings, noise ceilings, the figure."""
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
@@ -114,97 +112,6 @@ def test_seed_agreement_averages_every_pair_of_seeds():
     # halves {0,1} v {2,3}: 3x v 1x (+1); {0,2} v {1,3}: 7x v -3x (-1); {0,3} v {1,2}: 2x v 2x (+1)
     halves = np.column_stack([4 * x, -x, 3 * x, -2 * x])
     assert seed_agreement(halves, halves=True, resamples=RESAMPLES).value == pytest.approx(1 / 3)
-
-
-def _fidelity(tmp_path, seeds: int):
-    import subprocess
-    import sys
-
-    from conftest import REPO, write_run
-
-    write_run(tmp_path / "run", trials=3)
-    command = [sys.executable, str(REPO / "run_search.py"), "fidelity", "--run", str(tmp_path / "run"),
-               "--seeds", str(seeds), "--epochs", "1", "--clips", "6"]
-    done = subprocess.run(command, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "proxy vs reference" in done.stdout and "noise ceiling" in done.stdout
-    folder = tmp_path / "run" / "fidelity"
-    trainings = pd.read_csv(folder / "trainings.csv")
-    assert sorted(trainings.groupby("kind").size().items()) == [("proxy", 3 * seeds), ("reference", 3 * seeds)]
-    assert trainings["top1"].between(0, 1).all() and trainings["setting"].nunique() == 2
-    assert all(len(json.loads(c)) == 1 for c in trainings.loc[trainings["kind"] == "proxy", "curve"])
-    report = json.loads((folder / "fidelity.json").read_text())
-    assert report["architectures"] == 3 and report["proxy_vs_reference_kendall"]["n"] == 3
-    assert "run_vs_reference_kendall" in report  # the search's own scores count as seed 0
-    assert len(pd.read_csv(folder / "fidelity.csv")) == 3 and (folder / "fidelity.png").stat().st_size > 1000
-    grids = sorted((folder / "ray").iterdir())
-    refused = subprocess.run(command, capture_output=True, text=True)  # a measurement is there: --resume or elsewhere
-    assert refused.returncode == 2 and "already holds a fidelity measurement" in refused.stderr
-    again = subprocess.run(command + ["--resume"], capture_output=True, text=True)  # finished ones are not redone
-    assert again.returncode == 0 and sorted((folder / "ray").iterdir()) == grids
-    assert pd.read_csv(folder / "trainings.csv").equals(trainings)
-    return report
-
-
-@pytest.mark.e2e
-def test_fidelity_command_on_three_tiny_architectures(tmp_path):
-    _fidelity(tmp_path, seeds=1)
-
-
-@pytest.mark.slow
-def test_fidelity_command_with_two_seeds_measures_the_noise_ceiling(tmp_path):
-    report = _fidelity(tmp_path, seeds=2)
-    assert report["proxy_seed_vs_seed_kendall"]["n"] == report["reference_seed_vs_seed_kendall"]["n"] == 3
-
-
-def test_reference_is_longer_by_default_and_takes_its_own_steps(tmp_path):
-    from conftest import write_run
-    from search import SearchOptions
-    from search.fidelity import FidelityOptions, _setup
-
-    write_run(tmp_path / "run", trials=3)
-    run = SearchOptions.load(tmp_path / "run")
-    default = _setup(FidelityOptions(run=str(tmp_path / "run")), run)
-    assert default.proxy == run.proxy and default.reference.epochs == 3 * run.proxy.epochs
-    assert default.reference.steps_per_epoch is None and default.reference_data.synthetic.clips_per_class == 10
-    assert default.reference_data.synthetic.num_classes == 3
-    chosen = _setup(FidelityOptions(run=str(tmp_path / "run"), epochs=24, clips=5, classes=4, steps=18), run)
-    assert (chosen.reference.epochs, chosen.reference.steps_per_epoch) == (24, 18)
-    assert chosen.reference_data.synthetic.clips_per_class == 5 and chosen.proxy == run.proxy
-    assert chosen.reference_data.synthetic.num_classes == 4 and chosen.data.synthetic.num_classes == 3
-
-
-def test_proxy_flags_describe_another_proxy_on_the_runs_settings(tmp_path):
-    from cli import parser_for
-    from cli.fidelity import _measured_proxy
-    from conftest import write_run
-
-    write_run(tmp_path / "run", trials=3)
-    args = parser_for("fidelity").parse_args(["--run", str(tmp_path / "run")])
-    assert _measured_proxy(args) == (None, None)  # no flag: the run's own proxy
-    args = parser_for("fidelity").parse_args(["--run", str(tmp_path / "run"), "--proxy-epochs", "16",
-                                              "--proxy-classes", "4", "--proxy-steps", "0"])
-    proxy, data = _measured_proxy(args)
-    assert (proxy.epochs, proxy.steps_per_epoch, proxy.batch_size) == (16, None, 4)
-    assert (data.synthetic.num_classes, data.synthetic.clips_per_class) == (4, 5)
-
-
-def test_grid_rows_skip_jobs_an_interrupted_grid_never_started():
-    """Ctrl-C during a grid: Tune returns the unstarted trials without a config (it used to crash)."""
-    from types import SimpleNamespace
-
-    from search.grid import GridJob, grid_rows
-
-    jobs = {key: GridJob(key, None, None, None, {"arch_id": key[:1]})
-            for key in ("a-proxy-1", "b-proxy-1", "c-proxy-1")}
-    finished = SimpleNamespace(config={"key": "a-proxy-1"}, error=None, metrics={"status": "ok"},
-                               metrics_dataframe=pd.DataFrame({"top1": [0.2, 0.4]}))
-    stopped = SimpleNamespace(config={"key": "b-proxy-1"}, error=None, metrics={"status": "running"},
-                              metrics_dataframe=pd.DataFrame({"top1": [0.3]}))
-    unstarted = SimpleNamespace(config=None, error=None, metrics=None, metrics_dataframe=None)
-    rows = grid_rows([finished, stopped, unstarted], jobs)
-    assert [(r["key"], r["status"], r["top1"]) for r in rows[:1]] == [("a-proxy-1", "ok", 0.4)]
-    assert len(rows) == 2 and rows[1]["status"] == "running" and np.isnan(rows[1]["top1"])
 
 
 def test_the_runs_own_scores_are_not_counted_as_trainings():

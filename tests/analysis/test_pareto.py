@@ -1,4 +1,4 @@
-"""Analysis from records alone: Pareto fronts on hand-made points."""
+"""Pareto fronts over any objectives."""
 from __future__ import annotations
 
 import numpy as np

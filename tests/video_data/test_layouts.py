@@ -1,7 +1,4 @@
-"""Kinetics as users have it: every on-disk layout and quirk, written with real encoders, and the
-exact number of clips loaded, skipped and why; seeking decode by timestamps; TFRecord shards of
-any name, with empty and damaged records; the `data` report and the refusal to train on nothing;
-the converter's Model Garden shards, --resize and resume."""
+"""Data folders as users have them: every layout found, what is missing said, seeking decodes, conversion."""
 from __future__ import annotations
 
 import csv
@@ -30,6 +27,8 @@ from video_data.tfrecord import decode_frames, encode_sequence_example, parse_se
 from video_data.video import read_clip, read_video, write_video
 
 CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)
+
+
 KNOT = "tying knot (not on a tie)"
 
 
@@ -293,7 +292,6 @@ def test_tfrecord_fps_and_split_glob(tmp_path):
     assert clips == [[6, 8, 10, 12], [8, 9, 10, 11]]  # 50 fps: every 2nd frame; 25 fps: every frame; centred
 
 
-
 def test_converter_keeps_a_lower_frame_rate_by_timestamp(tmp_path):
     """`--fps`: a record keeps the frame on screen every 1/fps s, and says its new rate."""
     write_video(tmp_path / "25.mp4", stripes(range(100)))
@@ -309,6 +307,7 @@ def test_converter_keeps_a_lower_frame_rate_by_timestamp(tmp_path):
     records = list(tf.data.TFRecordDataset(str(tmp_path / "out" / "train-00000-of-00001")))
     stored = [(len(jpegs), float(rate)) for jpegs, _, rate in map(parse_sequence_example, records)]
     assert stored == [(50, 12.5), (21, 12.5)]  # 4 s, and 1.67 s of video: 0 to 1.6 s
+
 
 def test_converter_writes_model_garden_shards_resized_and_resumes(k400, tmp_path, monkeypatch):
     source = open_source(str(k400), "train", CLIP)

@@ -1,4 +1,4 @@
-"""The shared builder: conv kernels equal Conv3D, streaming equals whole clips, states are exact."""
+"""The one Keras builder: 3D kernels from 2D ops, streaming equals the whole clip, states, batch norm."""
 from __future__ import annotations
 
 import keras
@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import random_spec, randomize_weights
-from search_space import ModelOptions, SpecError, build_model, preset
+from conftest import random_spec, randomize_weights, tiny_spec
+from search_space import (
+    EnsembleSpec,
+    InputSpec,
+    ModelOptions,
+    SpecError,
+    build_model,
+    count_flops,
+    preset,
+)
 from search_space.keras.layers import BatchNorm, SpatioTemporalConv
 
 
@@ -131,10 +139,12 @@ def test_stochastic_depth_and_dropout_only_in_training():
     assert not np.allclose(model(video, training=True), model(video, training=True))
 
 
-def test_weight_decay_adds_losses():
+def test_weight_decay_is_l2_of_every_kernel_but_the_classifiers():
     model = build_model(preset("t0"), num_classes=5, options=ModelOptions(weight_decay=1e-4))
     model(tf.zeros([1, 1, 32, 32, 3]))
-    assert len(model.losses) > 0
+    kernels = [v for v in model.trainable_variables if v.path.endswith("kernel") and "classifier/classifier" not in v.path]
+    expected = sum(1e-4 * float(tf.reduce_sum(tf.square(v))) for v in kernels)
+    assert float(tf.add_n(model.losses)) == pytest.approx(expected, rel=1e-5)
 
 
 def test_get_config_round_trip_rebuilds_the_same_model():
@@ -222,3 +232,26 @@ def test_model_gradients_with_fused_batch_norm_match_keras(monkeypatch):
     # removes them, so their exact gradient is 0 and both sides hold rounding noise (~1e-9).
     for variable, a, b in zip(model.trainable_variables, fused, plain):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * scale, err_msg=variable.path)
+
+
+def test_ensemble_averages_members_at_their_own_input_shapes(tmp_path):
+    import tensorflow as tf
+
+    from conftest import randomize_weights
+    from search_space import build_model
+    from search_space.keras.ensemble_model import resample_clip
+
+    spec = EnsembleSpec("pair", (tiny_spec("small", 3, 32), tiny_spec("large", 5, 48)))
+    assert spec.input == InputSpec(5, 48, 2)
+    model = build_model(spec, num_classes=4)
+    randomize_weights(model, seed=7)
+    clip = tf.random.uniform([2, 5, 48, 48, 3], seed=3)
+    small, large = model.members
+    expected = (small(resample_clip(clip, 3, 32)) + large(clip)) / 2
+    np.testing.assert_allclose(model(clip).numpy(), expected.numpy(), atol=1e-6)
+    assert resample_clip(clip, 3, 32).shape == (2, 3, 32, 32, 3)
+    np.testing.assert_array_equal(resample_clip(clip, 3, 48)[:, 1].numpy(), clip[:, 2].numpy())  # frames 0, 2, 4
+    cost = count_flops(spec, num_classes=4)
+    assert cost.gflops == pytest.approx(count_flops(spec.members[0], num_classes=4).gflops
+                                        + count_flops(spec.members[1], num_classes=4).gflops)
+    assert cost.params == model.count_params()

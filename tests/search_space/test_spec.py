@@ -1,10 +1,19 @@
-"""ArchSpec: presets, YAML round trip, and one clear error per bad value."""
+"""Specs as data: presets, YAML round trips, validation that names the field, streaming variants."""
 from __future__ import annotations
 
 import pytest
 import yaml
 
-from search_space import PRESET_NAMES, ArchSpec, LayerSpec, SpecError, UserError, load_arch, preset, streaming_variant
+from search_space import (
+    PRESET_NAMES,
+    ArchSpec,
+    LayerSpec,
+    SpecError,
+    UserError,
+    load_arch,
+    preset,
+    streaming_variant,
+)
 from search_space.rounding import make_divisible
 from search_space.walk import walk
 
@@ -124,3 +133,15 @@ def test_streaming_variant_of_any_spec():
     stream = streaming_variant(spec)
     assert stream.causal and stream.layers[0].stride == (1, 2, 2) and stream.name == "t0_stream"
     assert streaming_variant(stream) is stream
+
+
+def test_a6_is_the_official_ensemble_in_yaml_and_by_name(tmp_path):
+    a6 = load_arch("a6")
+    assert [m.name for m in a6.members] == ["a4", "a5"] and a6.input == preset("a5").input
+    (tmp_path / "a6.yaml").write_text("name: a6\nmembers: [a4, a5]\n")
+    assert load_arch(str(tmp_path / "a6.yaml")) == a6
+    (tmp_path / "bad.yaml").write_text("name: x\nmembers: [a4, a9]\n")
+    with pytest.raises(SpecError, match=r"members\[1\]: preset: unknown preset 'a9'"):
+        load_arch(str(tmp_path / "bad.yaml"))
+    with pytest.raises(SpecError, match="no streaming variant"):
+        load_arch("a6", stream=True)

@@ -1,4 +1,4 @@
-"""Data: synthetic determinism, both on-disk layouts, corrupt files, converter, real H.264 clips."""
+"""Data: the synthetic set, in-memory, Kinetics and TFRecord sources, epochs and shards."""
 from __future__ import annotations
 
 import csv
@@ -17,6 +17,8 @@ from video_data.synthetic import CLASS_NAMES, SyntheticConfig, generate_clip, ge
 from video_data.video import VideoError, read_video, write_video
 
 SMALL = SyntheticConfig(num_classes=3, clips_per_class=5, frames=8, resolution=32, difficulty=0.5, seed=3)
+
+
 CLIP = ClipConfig(frames=4, stride=2, resolution=32, flip=False)
 
 

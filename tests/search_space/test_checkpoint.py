@@ -1,4 +1,4 @@
-"""Official Model Garden checkpoints load into our models and reproduce the official logits."""
+"""Official Model Garden checkpoints: their logits reproduced, mismatches refused before anything loads."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The report: hypervolume by hand, EDF, and the HTML page of one and of two runs."""
+"""The report: hypervolume by hand, EDF, the HTML page of one and of two runs, legible figures."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Inference as users run it: compiled clip and streaming calls, and the predict command."""
+"""Prediction: the compiled stream equals the clip, a folder of videos classified from a training run."""
 from __future__ import annotations
 
 import json

@@ -74,7 +74,10 @@ def world(tmp_path_factory) -> Path:
 
 BAD_FILES = ["missing.yaml", "empty.yaml", "binary.yaml", "broken.yaml", "unsafe.yaml", "list.yaml", "types.yaml",
              "ensemble.yaml"]
+
+
 TINY = ["--epochs", "1", "--batch-size", "4", "--synthetic-classes", "3", "--synthetic-clips", "5"]
+
 
 CASES = {
     # search (both engines): an existing run, another folder, resume of nothing, bad files and numbers

@@ -1,0 +1,76 @@
+"""The command line: defaults from the option dataclasses, one-line errors, tracebacks for bugs, commands that answer at once."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+from search import SearchOptions
+from search_space import (
+    EnsembleSpec,
+    load_arch,
+)
+
+
+def test_cli_defaults_come_from_the_options_tree():
+    from cli.common import Parser
+    from cli.search import add_search_args, search_options
+
+    parser = Parser()
+    add_search_args(parser)
+    assert search_options(parser.parse_args(["--output", "x"]), "x") == SearchOptions(output="x")
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, str(REPO / "run_search.py"), *args], capture_output=True, text=True)
+
+
+def test_cli_reports_bad_input_in_one_line_and_bugs_with_a_traceback(tmp_path, monkeypatch):
+    run = _cli("train", "--arch", "a0", "--data", str(tmp_path / "absent"), "--output", str(tmp_path / "out"))
+    assert run.returncode == 2 and run.stderr.strip().count("\n") == 0 and "absent" in run.stderr
+    run = _cli("search", "--resume", "--output", str(tmp_path))
+    assert run.returncode == 2 and "no options.json" in run.stderr
+    sys.path.insert(0, str(REPO))
+    import run_search
+
+    def bug(args):
+        raise RuntimeError("a bug")
+
+    import cli.flops
+
+    monkeypatch.setattr(cli.flops, "run", bug)
+    with pytest.raises(RuntimeError, match="a bug"):  # not turned into exit status 2
+        run_search.main(["flops", "--arch", "a0"])
+
+
+def test_cli_flops_json():
+    out = subprocess.run([sys.executable, str(REPO / "run_search.py"), "flops", "--arch", "a0", "--frames", "50",
+                          "--resolution", "172", "--json"], capture_output=True, text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["params"] == 3_126_071 and result["gflops"] == pytest.approx(2.774, rel=0.01)
+
+
+def test_cli_flops_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nstem: {filters: 0}\n")
+    for arch, message in (("a9", "unknown preset 'a9'"), (str(bad), "blocks: missing required field")):
+        run = subprocess.run([sys.executable, str(REPO / "run_search.py"), "flops", "--arch", arch],
+                             capture_output=True, text=True)
+        assert run.returncode == 2
+        assert message in run.stderr.strip().splitlines()[-1]
+
+
+def test_scale_command_writes_the_family(tmp_path):
+    run = subprocess.run([sys.executable, str(REPO / "run_search.py"), "scale", "--base", "a2", "--targets", "a0..a6",
+                          "--output", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    import pandas as pd
+
+    family = pd.read_csv(tmp_path / "family.csv")
+    assert family["member"].tolist() == ["a0", "a1", "a2", "a3", "a4", "a5", "a6", "a6_ensemble"]
+    assert family["deviation"].dropna().abs().max() <= 0.03
+    assert (tmp_path / "family.png").stat().st_size > 1000
+    assert isinstance(load_arch(str(tmp_path / "specs" / "a6_ensemble.yaml")), EnsembleSpec)
