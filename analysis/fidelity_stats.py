@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["Correlation", "rank_correlation", "advantage", "seed_agreement", "top_k_overlap", "per_architecture",
-           "fidelity_report"]
+           "fidelity_report", "summary_lines"]
 
 _STATISTICS: dict[str, Callable] = {
     "kendall": lambda x, y: stats.kendalltau(x, y).statistic,  # tau-b: ties in either ranking count
@@ -199,3 +199,54 @@ def fidelity_report(trainings: pd.DataFrame, bins: int = 3, resamples: int = 200
         report[f"{kind}_half_vs_half_kendall"] = _agreement(table, kind, halves=True, resamples=resamples)
     report["epoch_vs_last_kendall"] = _epoch_taus(trainings, resamples)
     return report
+
+
+# The console summary, row by row: (label, the report's entry, what it means). One table, so
+# that a new statistic is a new row and the report's keys are named in one place.
+_SUMMARY_ROWS = (
+    ("proxy vs reference", "proxy_vs_reference_kendall", "the proxy's mean over its seeds"),
+    ("GFLOPs vs reference", "gflops_vs_reference_kendall", ""),
+    ("params vs reference", "params_vs_reference_kendall", ""),
+    ("proxy minus GFLOPs", "proxy_minus_gflops_kendall", "paired: above 0 is clearly better"),
+    ("run's own vs reference", "run_vs_reference_kendall", "the search's own scores"),
+    ("proxy seed vs seed", "proxy_seed_vs_seed_kendall", "noise ceiling"),
+    ("reference seed vs seed", "reference_seed_vs_seed_kendall", ""),
+    ("proxy k-seed means", "proxy_half_vs_half_kendall", "seed vs seed when a trial averages k trainings"),
+)
+
+
+def _known(value) -> bool:
+    """A statistic that was computed: not None (as JSON has it) and not NaN (too few items)."""
+    return value is not None and value == value
+
+
+def _tau(entry: dict | None) -> str:
+    if not entry or not _known(entry.get("value")):
+        return "n/a"
+    interval = f" [{entry['low']:+.2f}, {entry['high']:+.2f}]" if _known(entry.get("low")) else ""
+    return f"{entry['value']:+.2f}{interval}"
+
+
+def summary_lines(report: dict) -> list[str]:
+    """A fidelity report (`fidelity_report`, or its JSON) as the lines the command prints:
+    each ranking's Kendall tau with its 90% interval, then each proxy seed alone and each epoch
+    against the last."""
+    lines = [f"{report['architectures']} architectures, {report['trainings']} trainings; Kendall tau (90% interval):"]
+    for label, key, note in _SUMMARY_ROWS:
+        entry = report.get(key)
+        if key.endswith("half_vs_half_kendall"):
+            if not entry:
+                continue
+            label, note = label.replace("k", str(entry["seeds_averaged"]), 1), note.replace(
+                "k ", f"{entry['seeds_averaged']} ")
+        seeds = (entry or {}).get("seeds", 0)
+        if "seed_vs_seed" in key and seeds > 2:
+            note = f"{note}; mean over the {seeds * (seeds - 1) // 2} pairs of {seeds} seeds".lstrip("; ")
+        lines.append(f"  {label:<24}{_tau(entry)}" + (f"   ({note})" if note else ""))
+    singles = [f"{s['value']:+.2f}" for s in report.get("proxy_one_seed_vs_reference_kendall", [])
+               if _known(s["value"])]
+    lines.append(f"  {'one proxy seed vs ref.':<24}{'  '.join(singles) or 'n/a'}   (each seed)")
+    epochs = [f"{e['epoch']}: {e['tau']['value']:+.2f}" for e in report.get("epoch_vs_last_kendall", [])
+              if _known(e["tau"]["value"])]
+    lines.append(f"  {'epoch vs last (proxy)':<24}{'  '.join(epochs)}")
+    return lines

@@ -4,12 +4,15 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_folder_args, positive_int
+from .common import add_folder_args, default, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", help="data folder (any layout), or a TFRecord glob with {split}")
-    parser.add_argument("--split", default="train", choices=["train", "val", "test"])
+    from video_data.inspection import inspect_folder
+    from video_data.layout import SPLITS
+
+    parser.add_argument("--split", default=default(inspect_folder, "split"), choices=list(SPLITS))
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workers", type=positive_int,
                         help="threads probing clip headers (default: 2 per CPU, up to 16)")

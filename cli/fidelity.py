@@ -66,17 +66,25 @@ def _measured_proxy(args: argparse.Namespace):
     return proxy, dataclasses.replace(run.data, synthetic=synthetic)
 
 
-def run(args: argparse.Namespace) -> int:
-    from search.fidelity import FidelityOptions, fidelity_summary, run_fidelity
+def fidelity_options(args: argparse.Namespace):
+    """The `FidelityOptions` the flags describe (the defaults are the dataclass's)."""
+    from search.fidelity import FidelityOptions
 
     proxy, proxy_data = _measured_proxy(args)
-    options = FidelityOptions(run=args.run_dir, output=args.output, sample=args.sample, top=args.top,
-                              seeds=args.seeds, epochs=args.epochs, frames=args.frames, resolution=args.resolution,
-                              clips=args.clips, classes=args.classes, steps=args.steps, proxy=proxy,
-                              proxy_data=proxy_data,
-                              kinds=("proxy",) if args.proxy_only else ("proxy", "reference"),
-                              reference_from=args.reference_from, cpus=args.cpus_per_trial, address=args.address)
+    return FidelityOptions(run=args.run_dir, output=args.output, sample=args.sample, top=args.top,
+                           seeds=args.seeds, epochs=args.epochs, frames=args.frames, resolution=args.resolution,
+                           clips=args.clips, classes=args.classes, steps=args.steps, proxy=proxy,
+                           proxy_data=proxy_data,
+                           kinds=("proxy",) if args.proxy_only else default(FidelityOptions, "kinds"),
+                           reference_from=args.reference_from, cpus=args.cpus_per_trial, address=args.address)
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis.fidelity_stats import summary_lines
+    from search.fidelity import run_fidelity
+
+    options = fidelity_options(args)
     report = run_fidelity(options, resume=args.resume)
-    print(fidelity_summary(report))
+    print("\n".join(summary_lines(report)))
     print(f"results in {options.folder}/: fidelity.csv, fidelity.json, fidelity.png, trainings.csv")
     return 0

@@ -9,6 +9,7 @@ from .common import positive_float, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from deploy import TOP_CLASSES
     from search_space import OFFICIAL_CLASSES
 
     parser.add_argument("video", help="a video file, or a folder of videos (searched recursively)")
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=positive_float,
                         help="sample frames 1/fps s apart (default: the spec's frame stride)")
     parser.add_argument("--stream", action="store_true", help="feed frames one by one (causal specs); ms/frame")
-    parser.add_argument("--top", type=positive_int, default=5)
+    parser.add_argument("--top", type=positive_int, default=TOP_CLASSES)
     parser.add_argument("--json", action="store_true", help="one JSON object per video")
 
 

@@ -51,25 +51,35 @@ def _phis(text: str | None) -> tuple[float, ...] | None:
         raise UsageError(f"--phis {text}: expected numbers separated by commas, e.g. --phis=-1,0,1") from None
 
 
-def run(args: argparse.Namespace) -> int:
+def scale_options(args: argparse.Namespace):
+    """The `ScaleOptions` the flags describe (the defaults are the dataclass's)."""
+    from search.scaled_family import ScaleOptions
+
+    return ScaleOptions(output=args.output, base=args.base, rule=args.rule, targets=args.targets, inputs=args.inputs,
+                        rounding=args.rounding, phis=_phis(args.phis))
+
+
+def fit_options(args: argparse.Namespace):
+    """The `FitOptions` of a fit the flags ask for (--fit, or a bare --rule x3d); None without one."""
     import dataclasses
 
     from proxies.config import ProxyConfig
     from search.options import FitOptions
-    from search.scaled_family import ScaleOptions, scale_family
 
-    options = ScaleOptions(output=args.output, base=args.base, rule=args.rule, targets=args.targets,
-                           inputs=args.inputs, rounding=args.rounding, phis=_phis(args.phis))
-    fitting = args.fit or args.rule == "x3d"
-    if args.resume and not fitting:
-        raise UsageError("--resume continues a fit (--fit, or --rule x3d); a rule-only family is written at once")
-    fit = None
-    if fitting:
-        proxy = dataclasses.replace(ProxyConfig(), epochs=args.epochs, batch_size=args.batch_size)
-        fit = FitOptions(output=args.output, candidates=args.candidates, steps=args.steps, frames=args.fit_frames,
-                         resolution=args.fit_resolution, proxy=proxy, data=data_config(args),
-                         cpus=args.cpus_per_trial, address=args.address, resume=args.resume)
-    family = scale_family(options, fit)
+    if not (args.fit or args.rule == "x3d"):
+        if args.resume:
+            raise UsageError("--resume continues a fit (--fit, or --rule x3d); a rule-only family is written at once")
+        return None
+    proxy = dataclasses.replace(ProxyConfig(), epochs=args.epochs, batch_size=args.batch_size)
+    return FitOptions(output=args.output, candidates=args.candidates, steps=args.steps, frames=args.fit_frames,
+                      resolution=args.fit_resolution, proxy=proxy, data=data_config(args), cpus=args.cpus_per_trial,
+                      address=args.address, resume=args.resume)
+
+
+def run(args: argparse.Namespace) -> int:
+    from search.scaled_family import scale_family
+
+    family = scale_family(scale_options(args), fit_options(args))
     if family.fitted is not None:
         print(f"fitted: {family.fitted['chosen']} (candidates in {args.output}/fit.csv, fit.png)")
     print(family.rule)

@@ -39,6 +39,9 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replicas", type=positive_int, default=default(ProxyConfig, "replicas"),
                         help="networks trained per trial from different seeds; the trial scores their mean")
     parser.add_argument("--seed", type=int, default=default(SearchOptions, "seed"), help="search algorithm seed")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="the smallest search that runs every part (2 one-epoch trials, about a minute): "
+                             "checks an installation or a cluster")
 
 
 def search_options(args: argparse.Namespace, output: str):
@@ -47,7 +50,7 @@ def search_options(args: argparse.Namespace, output: str):
     from search_space import Budget, SearchSpace
 
     defaults = SearchOptions()
-    return SearchOptions(
+    options = SearchOptions(
         output=output, num_samples=args.num_samples, search_alg=args.search_alg, scheduler=args.scheduler,
         reward=args.reward, engine=args.engine, seed=args.seed, seed_arch=args.seed_arch, address=args.address,
         target=args.target, rule=args.rule,
@@ -55,6 +58,7 @@ def search_options(args: argparse.Namespace, output: str):
         proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size,
                                   replicas=args.replicas),
         data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial))
+    return options.smoke_test() if args.smoke_test else options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,8 @@ from video_data.layout import read_class_names
 from video_data.pipeline import ClipConfig, augment
 from video_data.video import read_clip
 
+from . import TOP_CLASSES
+
 __all__ = ["Classifier", "Prediction", "load_classifier"]
 
 
@@ -52,7 +54,7 @@ class Classifier:
                         short_side=self.clip.decode_side)
         return augment(tf.constant(raw), self.clip, False, tf.zeros([2], tf.int64))[None]
 
-    def predict(self, path: str | Path, top: int = 5, stream: bool = False) -> Prediction:
+    def predict(self, path: str | Path, top: int = TOP_CLASSES, stream: bool = False) -> Prediction:
         video = self.frames(path)
         latency = None
         if stream:

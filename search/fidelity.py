@@ -37,7 +37,7 @@ from video_data.config import DataConfig
 from .grid import GridJob, train_grid
 from .options import SearchOptions
 
-__all__ = ["FidelityOptions", "run_fidelity", "select_architectures", "fidelity_summary", "FIDELITY_RUN"]
+__all__ = ["FidelityOptions", "run_fidelity", "select_architectures", "FIDELITY_RUN"]
 
 _EXPERIMENT = "fidelity"
 FIDELITY_RUN = RunKind("fidelity measurement", ("trainings.csv", f"ray/{_EXPERIMENT}-*"))
@@ -235,42 +235,6 @@ def write_fidelity(folder: Path, trainings: pd.DataFrame) -> dict:
     write_json(folder / "fidelity.json", report)
     save_figure(plot_fidelity(trainings), folder / "fidelity.png")
     return report
-
-
-def fidelity_summary(report: dict) -> str:
-    """The console summary of a fidelity report: each ranking's Kendall tau with its interval."""
-    def tau(key: str) -> str:
-        value = report.get(key)
-        if not value or value["value"] is None:
-            return "n/a"
-        interval = "" if value["low"] is None else f" [{value['low']:+.2f}, {value['high']:+.2f}]"
-        return f"{value['value']:+.2f}{interval}"
-
-    def pairs(kind: str) -> str:
-        seeds = (report.get(f"{kind}_seed_vs_seed_kendall") or {}).get("seeds", 0)
-        return f"mean over the {seeds * (seeds - 1) // 2} pairs of {seeds} seeds" if seeds > 2 else ""
-
-    singles = [s["value"] for s in report.get("proxy_one_seed_vs_reference_kendall", []) if s["value"] is not None]
-    lines = [f"{report['architectures']} architectures, {report['trainings']} trainings; Kendall tau (90% interval):",
-             f"  proxy vs reference      {tau('proxy_vs_reference_kendall')}   (Spearman "
-             f"{tau('proxy_vs_reference_spearman')}; the proxy's mean over its seeds)",
-             "  one proxy seed vs ref.  " + ("  ".join(f"{v:+.2f}" for v in singles) or "n/a") + "   (each seed)",
-             f"  GFLOPs vs reference     {tau('gflops_vs_reference_kendall')}",
-             f"  params vs reference     {tau('params_vs_reference_kendall')}",
-             f"  proxy minus GFLOPs      {tau('proxy_minus_gflops_kendall')}   (paired: above 0 is clearly better)",
-             f"  run's own vs reference  {tau('run_vs_reference_kendall')}",
-             f"  proxy seed vs seed      {tau('proxy_seed_vs_seed_kendall')}   "
-             f"(noise ceiling{'; ' + pairs('proxy') if pairs('proxy') else ''})",
-             f"  reference seed vs seed  {tau('reference_seed_vs_seed_kendall')}   {pairs('reference')}"]
-    halves = report.get("proxy_half_vs_half_kendall")
-    if halves:
-        k = halves["seeds_averaged"]
-        lines.append(f"  {f'proxy {k}-seed means':<24}{tau('proxy_half_vs_half_kendall')}   (seed vs seed when a "
-                     f"trial averages {k} of these trainings)")
-    lines.append("  epoch vs last (proxy)   " + "  ".join(f"{e['epoch']}: {e['tau']['value']:+.2f}"
-                                                        for e in report["epoch_vs_last_kendall"]
-                                                        if e["tau"]["value"] is not None))
-    return "\n".join(line.rstrip() for line in lines)
 
 
 def _finite(value):

@@ -84,6 +84,16 @@ class SearchOptions:
         if self.target and (self.budget.low or self.budget.high is not None):
             raise OptionsError("target: a family member's search sets its own budget; drop --gflops")
 
+    def smoke_test(self) -> "SearchOptions":
+        """These options at the smallest size that still runs every part of a search: two trials
+        of one epoch on 3 synthetic classes, networks of one layer a block. For checking an
+        installation or a cluster (`search --smoke-test`) in about a minute, not for results."""
+        space = dataclasses.replace(self.space, depths=((1,),) * 5)
+        synthetic = dataclasses.replace(self.data.synthetic, num_classes=3, clips_per_class=10)
+        return dataclasses.replace(self, num_samples=2, space=space, scheduler="none",
+                                   proxy=dataclasses.replace(self.proxy, epochs=1, batch_size=4),
+                                   data=dataclasses.replace(self.data, synthetic=synthetic))
+
     def save(self, folder: str | Path) -> Path:
         """Writes `options.json` (atomically: a kill mid-write keeps the previous file)."""
         return write_json(Path(folder) / OPTIONS_FILE, to_plain(self))

@@ -134,3 +134,16 @@ def test_proxy_only_figure_names_its_seeds_and_draws_no_promised_bars():
     axes = plot_fidelity(pd.DataFrame(rows)).axes[0]
     assert axes.get_ylabel() == "proxy rank, mean of seeds 2, 3"
     assert any("bars" in text.get_text() for text in axes.get_legend().get_texts())
+
+
+def test_the_summary_names_each_ranking_and_leaves_out_what_was_not_measured():
+    from analysis.fidelity_stats import summary_lines
+
+    rows = [{"arch_id": a, "kind": kind, "seed": seed, "top1": 0.1 * i + 0.02 * seed * (i % 2), "gflops": 0.01 * (5 - i),
+             "params": 1000 * i, "curve": [0.05, 0.1 * i]}
+            for i, a in enumerate("abcde") for kind, seed in (("proxy", 1), ("proxy", 2), ("reference", 1))]
+    lines = summary_lines(fidelity_report(pd.DataFrame(rows), resamples=RESAMPLES))
+    assert lines[0] == "5 architectures, 15 trainings; Kendall tau (90% interval):"
+    text = "\n".join(lines)
+    assert "proxy vs reference      +1.00" in text and "GFLOPs vs reference     -1.00" in text
+    assert "reference seed vs seed  n/a" in text and "nan" not in text and "seed means" not in text

@@ -15,13 +15,40 @@ from search_space import (
 )
 
 
-def test_cli_defaults_come_from_the_options_tree():
-    from cli.common import Parser
-    from cli.search import add_search_args, search_options
+def test_every_commands_defaults_come_from_the_option_dataclasses(tmp_path):
+    """Each command given only what it requires builds exactly the library's default options:
+    a default typed into a parser instead of read from its dataclass fails here."""
+    from cli import parser_for
+    from cli.convert import convert_options
+    from cli.fidelity import fidelity_options
+    from cli.scale import fit_options, scale_options
+    from cli.search import search_options
+    from cli.train import train_config
+    from conftest import write_run
+    from deploy import TOP_CLASSES
+    from proxies.config import ProxyConfig
+    from search.fidelity import FidelityOptions
+    from search.options import FitOptions
+    from search.scaled_family import ScaleOptions
+    from search_space import OFFICIAL_CLASSES
+    from training.config import TrainConfig
+    from video_data.convert import ConvertOptions
 
-    parser = Parser()
-    add_search_args(parser)
-    assert search_options(parser.parse_args(["--output", "x"]), "x") == SearchOptions(output="x")
+    def parse(command, *flags):
+        return parser_for(command).parse_args(list(flags))
+
+    assert search_options(parse("search"), "x") == SearchOptions(output="x")
+    assert search_options(parse("family"), "x") == SearchOptions(output="x")
+    assert train_config(parse("train", "--arch", "t0", "--output", "x"), {}, "x") == TrainConfig(spec={}, output="x")
+    assert train_config(parse("train-family", "--family", "f"), {}, "x") == TrainConfig(spec={}, output="x")
+    write_run(tmp_path / "run", trials=3)
+    assert fidelity_options(parse("fidelity", "--run", str(tmp_path / "run"))) == FidelityOptions(
+        run=str(tmp_path / "run"))
+    assert scale_options(parse("scale", "--output", "x")) == ScaleOptions(output="x")
+    assert fit_options(parse("scale", "--fit", "--output", "x")) == FitOptions(output="x", proxy=ProxyConfig())
+    assert convert_options(parse("convert", "d", "o")) == ConvertOptions(data="d", output="o")
+    assert parse("flops", "--arch", "a0").num_classes == parse("predict", "v").num_classes == OFFICIAL_CLASSES
+    assert parse("predict", "v").top == TOP_CLASSES
 
 
 def _cli(*args):
