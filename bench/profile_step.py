@@ -4,7 +4,7 @@
 Builds a model, traces an SGD training step, profiles a few steps with the TensorFlow profiler
 and prints, per op type, executions per step, milliseconds per step and the share of all op
 time (ops on the two inter-op threads overlap, so shares are of summed op time, not wall time),
-plus the step's wall time and op count. The README's profile table comes from here.
+plus the step's wall time and op count. The profile table of docs/performance.md comes from here.
 
     python bench/profile_step.py [--shape proxy|large] [--arch a0] [--top 15]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -76,6 +77,12 @@ def _setup_worker() -> None:
     if context is not None and context.origin:
         logging.getLogger(context.origin).setLevel(logging.WARNING)
     quiet_tensorflow_imports()  # Ray Train's TensorFlow backend imports it before our code runs
+    # Ray's state API, which Ray Train's cleaner queries from inside the cluster, finds "its"
+    # cluster by auto-detection, which fails with a traceback when another Ray instance runs
+    # on the same machine: name this worker's cluster.
+    import ray
+
+    os.environ.setdefault("RAY_ADDRESS", ray.get_runtime_context().gcs_address)
     sys.unraisablehook = functools.partial(quiet_exit_in_callbacks, report=sys.unraisablehook)
 
 

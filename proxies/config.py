@@ -29,10 +29,8 @@ class ProxyConfig:
     `class_fraction` keeps the first classes, `clip_fraction` the first clips of each (shuffled)
     epoch; `steps_per_epoch` (if set) caps an epoch's batches. By default 16 epochs of 18
     batches of 16 clips, each epoch a fresh draw of 288 of the synthetic data's 2688 training
-    clips (a fraction of 0.11, rounded down to whole batches): on the 20 architectures of a
-    default run one training of it ranks a 2x longer reference at Kendall tau +0.39 to +0.50
-    (GFLOPs alone: +0.06) and another training at +0.33 (mean of 3 pairs), where 8 epochs on
-    the easier 6-class data agreed with itself at +0.22 (README, Proxy fidelity).
+    clips (a fraction of 0.11, rounded down to whole batches): the setting whose rankings
+    agreed best with a longer reference of those measured (docs/fidelity.md).
 
     `replicas` networks are trained per trial, each from its own seed (initialisation and clip
     order), and the trial scores their mean (`proxies.replicas`): the seed's share of a score

@@ -111,7 +111,7 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
         from video_data.inspection import write_data_report
 
         write_data_report(output, plan.data_report)
-    task = TrialTask(space=plan.space, data=options.data, proxy=options.proxy, budget=plan.budget,
+    task = TrialTask(space=plan.space, data=options.data.absolute(), proxy=options.proxy, budget=plan.budget,
                      reward=options.reward, num_classes=plan.num_classes, cpus=options.resources.cpus,
                      member_input=plan.member_input)
     log = RejectionLog(output / "rejected.csv", plan.space)

@@ -7,6 +7,7 @@ continues an interrupted grid, keeping every finished job.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ def train_grid(jobs: list[GridJob], folder: Path, name: str, cpus: float = 1.0, 
     from .tune_runs import ProgressTable, fit_tuner, unfinished
 
     experiment = (folder / "ray").resolve() / name
-    by_key = {job.key: job for job in jobs}
+    by_key = {job.key: dataclasses.replace(job, data=job.data.absolute()) for job in jobs}
     trainable = tune.with_resources(tune.with_parameters(_grid_trial, jobs=by_key, cpus=cpus), {"cpu": cpus})
 
     def create() -> tune.Tuner:

@@ -74,9 +74,9 @@ def _tune_config(options: SearchOptions, task: TrialTask, log: RejectionLog, see
     searcher = _searcher(options, task, log, seed_params)
     scheduler = None
     if options.scheduler == "asha":
-        # Grace period 3/4 of the epochs: measured on 16 architectures (README, Proxy fidelity),
-        # the default proxy's epoch-4 ranking agrees with its epoch-8 ranking at tau +0.27
-        # (pruning there is mostly noise), epoch 6 at +0.64.
+        # Grace period 3/4 of the epochs: earlier epochs rank the architectures much as noise
+        # does, three quarters of the way they mostly rank them as the last epoch does
+        # (docs/fidelity.md, early stopping).
         epochs = options.proxy.epochs
         scheduler = ASHAScheduler(metric="top1", mode="max", time_attr="training_iteration", max_t=epochs,
                                   grace_period=max(1, (3 * epochs) // 4), reduction_factor=2)

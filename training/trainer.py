@@ -25,7 +25,7 @@ from infra.config_io import from_plain, to_plain
 from infra.ray_cluster import connect
 from infra.run_folder import RunKind, claim_output
 from infra.tf_runtime import load_tensorflow
-from search_space import ArchSpec
+from search_space import ArchSpec, InputSpec
 
 from .config import TrainConfig
 
@@ -43,6 +43,15 @@ def training_spec(spec: ArchSpec) -> ArchSpec:
     `convert_conv_type`), which `train()` writes as `inference.yaml` + `inference.weights.h5`.
     """
     return spec.replace(conv_type="3d_2plus1d") if spec.causal and spec.mobile_layout else spec
+
+
+def trained_input(spec: ArchSpec, config: TrainConfig) -> ArchSpec:
+    """`spec` with the clip it trains on as its input (`--frames`, `--resolution`,
+    `--frame-stride` where given): what the run's `spec.yaml` says the network is meant to see,
+    so prediction and export from the run cut the clips it learned from."""
+    shape = spec.input
+    return spec.replace(input=InputSpec(config.frames or shape.frames, config.resolution or shape.resolution,
+                                        config.frame_stride or shape.frame_stride))
 
 
 def inference_spec(spec: ArchSpec) -> ArchSpec:
@@ -70,8 +79,8 @@ def train(config: TrainConfig) -> dict:
     output = Path(config.output).resolve()
     storage = output / "ray"
     claim_output(output, TRAINING_RUN, config.resume)
-    spec = training_spec(ArchSpec.from_dict(config.spec))
-    config = dataclasses.replace(config, spec=spec.to_dict(), output=str(output))
+    spec = trained_input(training_spec(ArchSpec.from_dict(config.spec)), config)
+    config = dataclasses.replace(config, spec=spec.to_dict(), output=str(output), data=config.data.absolute())
     reports = None
     if not config.data.is_synthetic:  # a data problem is reported here, in one line, not from a worker
         from video_data.inspection import check_data

@@ -2,6 +2,8 @@
 hold it without loading a deep-learning runtime)."""
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass, field
 
 from infra.config_io import check_numbers
@@ -32,6 +34,16 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         check_numbers(self, positive=("fps",), fraction=("max_missing",))
+
+    def absolute(self) -> "DataConfig":
+        """The same data with every path absolute: Ray workers run in folders of their own, where
+        a path relative to where the user typed it names nothing."""
+        def absolute(path: str | None) -> str | None:
+            return None if path is None else os.path.abspath(os.path.expanduser(path))
+
+        source = self.source if self.source == "synthetic" else absolute(self.source)
+        return dataclasses.replace(self, source=source, train_csv=absolute(self.train_csv),
+                                   val_csv=absolute(self.val_csv), video_root=absolute(self.video_root))
 
     @property
     def is_synthetic(self) -> bool:

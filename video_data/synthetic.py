@@ -33,13 +33,12 @@ CLASS_NAMES = (
 class SyntheticConfig:
     """Size and hardness of the dataset; `difficulty` in [0, 1] scales clutter, jitter and noise.
 
-    All 14 classes by default: on the first 6 (left/right, clockwise/anticlockwise,
-    appear/disappear), which any network of the default space learns, the space's architectures
-    end within a few points of each other and even a 3x longer training ranks them by seed
-    (Kendall tau +0.23 between two seeds); the others (periodic vs one-off motion, up/down,
-    slow vs fast, the order of two flashes) need temporal reach, and the same architectures
-    spread over 50 points (README, Proxy fidelity). 240 clips a class, 48 held out: 672
-    validation clips.
+    All 14 classes by default: the first 6 (left/right, clockwise/anticlockwise,
+    appear/disappear) are learned by any network of the default space, so on them alone its
+    architectures tie and trainings rank them by seed; the others (periodic vs one-off motion,
+    up/down, slow vs fast, the order of two flashes) need temporal reach, and spread the same
+    architectures widely (docs/fidelity.md). 240 clips a class, 48 held out: 672 validation
+    clips.
     """
 
     num_classes: int = 14

@@ -37,8 +37,8 @@ class BatchNorm(keras.layers.BatchNormalization):
 
     Keras 3 builds a training-mode batch norm from about 40 small ops (moments, updates, the
     normalisation and their gradients); TensorFlow's FusedBatchNormV3 does the same in one op
-    and one gradient op, which made a0's training step about 1.3x faster at 8x172x172 (see
-    README). Same variables, same moving-average rule (Keras': biased batch variance; the fused
+    and one gradient op, which made a0's training step faster (docs/performance.md, training
+    speed). Same variables, same moving-average rule (Keras': biased batch variance; the fused
     kernel returns the unbiased one, which is converted), so checkpoints, inference (left to
     Keras: x * scale + shift) and synchronised batch norm across replicas (left to Keras, which
     all-reduces the moments) are unchanged. Outputs and gradients agree with Keras' to float32

@@ -239,3 +239,12 @@ def test_real_h264_clips_in_kinetics_layout(tmp_path):
     x, y = _clips(source, training=True)
     assert x.shape == (8, 8, 64, 64, 3) and sorted(y) == [0] * 4 + [1] * 4 and not source.skipped
     assert x.std() > 0.05  # real, varied content
+
+
+def test_data_paths_are_made_absolute_for_workers_elsewhere(tmp_path, monkeypatch):
+    from video_data.config import DataConfig
+
+    monkeypatch.chdir(tmp_path)
+    data = DataConfig(source="my_shards/", train_csv="a/train.csv").absolute()
+    assert data.source == str(tmp_path / "my_shards") and data.train_csv == str(tmp_path / "a" / "train.csv")
+    assert DataConfig().absolute() == DataConfig()  # 'synthetic' names no folder
