@@ -30,6 +30,8 @@ COMMANDS = {
     "family": ("cli.family", "one scaled search per family member, the best of each as the family"),
     "train": ("cli.train", "full training of a spec with the paper's recipe (Ray Train)"),
     "train-family": ("cli.train_family", "train every member of a family folder (Ray Train)"),
+    "export-model": ("cli.export_model", "a trained network as SavedModel or TFLite (float, float16, int8; stream)"),
+    "latency": ("cli.latency", "per-clip or per-frame latency of an exported model or a spec under LiteRT"),
     "predict": ("cli.predict", "classify video files with a trained model or an official checkpoint"),
     "data": ("cli.data", "inspect a data folder without training: layout, classes, clips"),
     "convert": ("cli.convert", "convert a data folder into TFRecord shards"),

@@ -14,14 +14,12 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from infra.files import read_json
-from search_space import OFFICIAL_CLASSES, ArchSpec, build_model, load_arch, load_official_checkpoint
-from video_data.errors import DataError
-from video_data.layout import read_class_names
+from search_space import OFFICIAL_CLASSES
 from video_data.pipeline import ClipConfig, augment
 from video_data.video import read_clip
 
 from . import TOP_CLASSES
+from .network import load_network
 
 __all__ = ["Classifier", "Prediction", "load_classifier"]
 
@@ -71,39 +69,13 @@ class Classifier:
         return Prediction(str(path), [(self.class_names[i], float(probabilities[i])) for i in best], latency)
 
 
-def _class_names(path: Path | None, count: int) -> list[str]:
-    if path is None:
-        return [str(i) for i in range(count)]
-    names = read_class_names(path)
-    if len(names) != count:
-        raise DataError(f"{path}: {len(names)} class names for a model with {count} classes")
-    return names
-
-
 def load_classifier(run: str | Path | None = None, arch: str | None = None, checkpoint: str | Path | None = None,
                     classes: str | Path | None = None, num_classes: int = OFFICIAL_CLASSES, frames: int | None = None,
                     resolution: int | None = None, stride: int | None = None, fps: float | None = None) -> Classifier:
     """A training run's folder (`spec.yaml` or, for stream models, `inference.yaml`, their weights and
     `result.json` with the class names), or a preset / spec YAML with an official checkpoint."""
-    if run is not None:
-        run = Path(run)
-        name = "inference" if (run / "inference.yaml").is_file() else None
-        spec_path, weights = (run / "inference.yaml", run / "inference.weights.h5") if name else (
-            run / "spec.yaml", run / "model.weights.h5")
-        if not spec_path.is_file() or not weights.is_file() or not (run / "result.json").is_file():
-            raise DataError(f"{run}: not a finished training run (expected spec.yaml, model.weights.h5, result.json)")
-        spec = ArchSpec.from_yaml(spec_path)
-        result = read_json(run / "result.json", "training result")
-        model = build_model(spec, result["num_classes"])
-        model.load_weights(str(weights))
-        names = result.get("classes") or [str(i) for i in range(result["num_classes"])]
-    elif arch is not None and checkpoint is not None:
-        spec = load_arch(arch)
-        model = build_model(spec, num_classes)
-        load_official_checkpoint(model, checkpoint)
-        names = _class_names(Path(classes) if classes else None, num_classes)
-    else:
-        raise DataError("predict: give --run (a training run folder) or --arch with --checkpoint")
+    network = load_network(run=run, arch=arch, checkpoint=checkpoint, classes=classes, num_classes=num_classes)
+    spec = network.spec
     clip = ClipConfig(frames=frames or spec.input.frames, resolution=resolution or spec.input.resolution,
                       stride=stride or spec.input.frame_stride, fps=fps, flip=False)
-    return Classifier(model, names, clip)
+    return Classifier(network.model, network.class_names, clip)

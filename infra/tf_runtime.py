@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
-__all__ = ["load_tensorflow", "quiet_tensorflow_imports"]
+__all__ = ["load_tensorflow", "quiet_tensorflow_imports", "native_logs_held"]
 
 _NOTICES = [r"All log messages before absl::InitializeLog\(\) is called", r"oneDNN custom operations are on",
             r"This TensorFlow binary is optimized to use available CPU", r"^To enable the following instructions:",
@@ -52,6 +52,28 @@ def _notices_filtered() -> Iterator[None]:
                 if not _NOTICE.search(line):
                     sys.stderr.write(line)
             sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def native_logs_held() -> Iterator[None]:
+    """Holds back the C-level log lines of a block (the TFLite converter and interpreter write
+    dozens per model: op counts, MLIR passes, delegate notices) and shows them only if the block
+    fails, where they explain the error."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if failed:
+                capture.seek(0)
+                sys.stderr.write(capture.read().decode(errors="replace"))
+                sys.stderr.flush()
 
 
 def load_tensorflow() -> ModuleType:

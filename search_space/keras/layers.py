@@ -431,8 +431,15 @@ class Bottleneck(keras.layers.Layer):
         if self.skip is None:
             return x
         if self.downsample:
-            window = [1, 1] + [3 if s > 1 else 1 for s in self.skip_stride[1:]] + [1]
-            x = tf.nn.avg_pool3d(x, window, [1, *self.skip_stride, 1], "SAME")
+            # A (1, 3, 3) pool as a 2D pool of every frame: the same numbers as avg_pool3d, and
+            # an op TFLite has (it has no 3D pooling). A window of one frame picks every st-th.
+            st, sh, sw = self.skip_stride
+            x = x[:, ::st] if st > 1 else x
+            shape = tf.shape(x)
+            frames = tf.reshape(x, [-1, x.shape[2] or shape[2], x.shape[3] or shape[3], x.shape[4]])
+            frames = tf.nn.avg_pool2d(frames, [1, 3 if sh > 1 else 1, 3 if sw > 1 else 1, 1], [1, sh, sw, 1], "SAME")
+            pooled = tf.shape(frames)
+            x = tf.reshape(frames, [shape[0], shape[1], pooled[1], pooled[2], x.shape[4]])
         return self.skip(x, training=training)
 
     def call(self, inputs, states: Mapping[str, tf.Tensor], training=None):
