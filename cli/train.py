@@ -20,8 +20,9 @@ def add_train_args(parser: argparse.ArgumentParser, resume_help: str) -> None:
     parser.add_argument("--frames", type=positive_int, help="clip frames (default: the spec's input)")
     parser.add_argument("--resolution", type=positive_int, help="clip resolution (default: the spec's input)")
     parser.add_argument("--frame-stride", type=positive_int, help="source frames between clip frames")
-    parser.add_argument("--learning-rate", type=positive_float, default=default(Recipe, "learning_rate"),
-                        help="per 1024 clips")
+    parser.add_argument("--learning-rate", type=positive_float,
+                        help=f"per 1024 clips (default {default(Recipe, 'learning_rate')}; "
+                             f"fine-tuning {Recipe.fine_tuning().learning_rate})")
     parser.add_argument("--dropout", type=fraction, default=default(ModelOptions, "dropout_rate"))
     parser.add_argument("--stochastic-depth", type=fraction, default=default(ModelOptions, "stochastic_depth_rate"))
     parser.add_argument("--mixed-precision", default=default(Recipe, "mixed_precision"), choices=MIXED_PRECISION)
@@ -39,15 +40,17 @@ def train_config(args: argparse.Namespace, spec: dict, output: str):
     from training.config import TrainConfig
     from training.recipe import Recipe
 
-    recipe = Recipe()
+    init = getattr(args, "init", None)
+    recipe = Recipe.fine_tuning() if init else Recipe()
     recipe = dataclasses.replace(
-        recipe, learning_rate=args.learning_rate, mixed_precision=args.mixed_precision,
+        recipe, learning_rate=args.learning_rate or recipe.learning_rate, mixed_precision=args.mixed_precision,
         model=dataclasses.replace(recipe.model, dropout_rate=args.dropout, stochastic_depth_rate=args.stochastic_depth))
     return TrainConfig(
         spec=spec, output=output, data=data_config(args), recipe=recipe, epochs=args.epochs,
         batch_size=args.batch_size, frames=args.frames, resolution=args.resolution, frame_stride=args.frame_stride,
         seed=args.seed, resume=args.resume, num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker,
-        gpus_per_worker=args.gpus_per_worker, address=args.address)
+        gpus_per_worker=args.gpus_per_worker, address=args.address, init=init,
+        freeze="backbone" if getattr(args, "freeze_backbone", False) else getattr(args, "freeze_until", None))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stream", action="store_true", help="train the streaming variant (as 3d_2plus1d)")
     parser.add_argument("--output", required=True, help="run folder (checkpoints, logs, weights, result.json)")
     add_train_args(parser, "continue the run in --output from its last checkpoint")
+    tuning = parser.add_argument_group("fine-tuning (the class logits are rebuilt for the data's classes)")
+    tuning.add_argument("--init", help="start from an official checkpoint (prefix or folder) or a training run folder")
+    frozen = tuning.add_mutually_exclusive_group()
+    frozen.add_argument("--freeze-backbone", action="store_true", help="train the classifier only")
+    frozen.add_argument("--freeze-until", metavar="blockN", help="keep the stem and blocks 0..N as loaded")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -40,6 +40,13 @@ class Recipe:
     mixed_precision: str = "auto"  # auto: on GPUs only; or "off", "mixed_float16", "mixed_bfloat16"
     model: ModelOptions = field(default_factory=ModelOptions)
 
+    @classmethod
+    def fine_tuning(cls) -> "Recipe":
+        """The recipe for a run that starts from trained weights (`train --init`): a tenth of the
+        learning rate and one epoch of warm-up, so the first steps on new classes do not wreck
+        the features the run came for."""
+        return cls(learning_rate=0.18, warmup_epochs=1.0)
+
     def __post_init__(self) -> None:
         check_numbers(self, positive=("learning_rate", "epsilon"), non_negative=("warmup_epochs", "clipnorm"),
                       fraction=("label_smoothing", "rho", "momentum"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 from infra.config_io import from_plain, to_plain
@@ -80,7 +81,14 @@ def train(config: TrainConfig) -> dict:
     storage = output / "ray"
     claim_output(output, TRAINING_RUN, config.resume)
     spec = trained_input(training_spec(ArchSpec.from_dict(config.spec)), config)
-    config = dataclasses.replace(config, spec=spec.to_dict(), output=str(output), data=config.data.absolute())
+    config = dataclasses.replace(config, spec=spec.to_dict(), output=str(output), data=config.data.absolute(),
+                                 init=config.init and os.path.abspath(config.init))
+    if config.init and not config.resume:  # a checkpoint that does not fit is refused here, in one line
+        from search_space import build_model
+
+        from .initial_weights import load_initial_weights
+
+        load_initial_weights(build_model(spec, 2, config.recipe.model), config.init)
     reports = None
     if not config.data.is_synthetic:  # a data problem is reported here, in one line, not from a worker
         from video_data.inspection import check_data

@@ -16,12 +16,13 @@ import ray.train
 import tensorflow as tf
 
 from infra.files import atomic_path, write_json
-from search_space import ArchSpec, convert_conv_type
+from search_space import ArchSpec, build_model, convert_conv_type
 from video_data.pipeline import ClipConfig, ClipSource, open_data
 
 from . import multiworker
-from .compile import compiled_model, one_hot, quiet_fit, use_mixed_precision
+from .compile import compile_for_recipe, one_hot, quiet_fit, use_mixed_precision
 from .config import TrainConfig
+from .initial_weights import freeze, load_initial_weights
 from .trainer import inference_spec
 
 __all__ = ["run_worker", "sources", "EpochSeeds", "EpochCheckpoint"]
@@ -55,7 +56,12 @@ def run_worker(config: TrainConfig) -> None:
     global_batch = config.batch_size * world
     steps = max(1, len(train_source) // global_batch)
     with strategy.scope():
-        model = compiled_model(spec, num_classes, recipe, global_batch, steps, config.epochs)
+        model = build_model(spec, num_classes, recipe.model)
+        if config.init and ray.train.get_checkpoint() is None:  # a resumed run restores its own weights
+            load_initial_weights(model, config.init)
+        if config.freeze:
+            freeze(model, config.freeze)
+        compile_for_recipe(model, recipe, global_batch, steps, config.epochs)
         first_epoch = _restore(model)
     output = Path(config.output)
     callbacks = [EpochSeeds(config.seed, rank), EpochCheckpoint(rank)]
@@ -139,7 +145,7 @@ def _export(model, config: TrainConfig, num_classes: int, class_names: list[str]
     result = {"spec": model.spec.name, "num_classes": num_classes, "classes": class_names,
               "epochs": int(last.get("epoch", -1)) + 1 if last else 0,
               "top1": float(last.get("val_top1", "nan")), "top5": float(last.get("val_top5", "nan")),
-              "loss": float(last.get("val_loss", "nan"))}
+              "loss": float(last.get("val_loss", "nan")), "init": config.init, "freeze": config.freeze}
     write_json(output / "result.json", result)
 
 

@@ -92,9 +92,14 @@ def _resolve(path: str | Path) -> str:
     return str(path)
 
 
-def load_official_checkpoint(model: MoViNet, path: str | Path) -> None:
+_LOGITS = "model/layer_with_weights-1/_classifier/"
+
+
+def load_official_checkpoint(model: MoViNet, path: str | Path, classifier: bool = True) -> None:
     """Loads an official Model Garden checkpoint (a prefix like `.../ckpt-1`, or its folder).
 
+    `classifier=False` loads everything but the last layer (the class logits), which stays as
+    built: fine-tuning on other classes starts from the backbone and the 2048-wide head.
     Raises CheckpointMismatchError naming the first missing, unexpected or misshapen variable;
     in that case no weight of `model` has been changed.
     """
@@ -104,8 +109,9 @@ def load_official_checkpoint(model: MoViNet, path: str | Path) -> None:
     except (tf.errors.OpError, ValueError) as err:
         raise CheckpointMismatchError(f"{prefix}: unreadable checkpoint ({err.__class__.__name__})") from None
     available = {name: shape for name, shape in reader.get_variable_to_shape_map().items()
-                 if name.startswith("model/")}
-    wanted = official_variable_map(model)
+                 if name.startswith("model/") and (classifier or not name.startswith(_LOGITS))}
+    wanted = {name: variable for name, variable in official_variable_map(model).items()
+              if classifier or not name.startswith(_LOGITS)}
     values = []
     for name, variable in wanted.items():
         if name not in available:

@@ -94,3 +94,37 @@ def test_two_workers_killed_and_resumed_train_like_one_worker(tmp_path):
 @pytest.mark.slow
 def test_killed_training_with_dropout_resumes_to_the_same_result(tmp_path):
     _kill_resume_and_compare(tmp_path, ("--batch-size", "4"), ("--batch-size", "4"))
+
+
+@pytest.mark.e2e
+def test_fine_tuning_from_a_run_trains_only_the_classifier_and_records_its_start(tmp_path):
+    from search_space import build_model
+    from training.initial_weights import backbone_variables
+
+    from conftest import randomize_weights
+
+    spec = one_layer_t0()
+    spec.to_yaml(tmp_path / "arch.yaml")
+    source = build_model(spec, num_classes=3)
+    randomize_weights(source, 1)
+    (tmp_path / "start").mkdir()
+    spec.to_yaml(tmp_path / "start" / "spec.yaml")
+    source.save_weights(str(tmp_path / "start" / "model.weights.h5"))
+    (tmp_path / "start" / "result.json").write_text(json.dumps({"num_classes": 3}))
+    command = _train_command(tmp_path / "tuned", "--arch", str(tmp_path / "arch.yaml"), "--epochs", "1",
+                             "--synthetic-classes", "4", "--init", str(tmp_path / "start"), "--freeze-backbone")
+    run = subprocess.run(command, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads((tmp_path / "tuned" / "result.json").read_text())
+    assert result["num_classes"] == 4 and result["freeze"] == "backbone"
+    assert result["init"] == str(tmp_path / "start")
+    tuned = build_model(spec, num_classes=4)
+    tuned.load_weights(str(tmp_path / "tuned" / "model.weights.h5"))
+    frozen = [v for layer in (tuned.stem, *tuned.bottlenecks, tuned.head) for v in layer.weights]
+    originals = {v.path: np.array(v) for v in backbone_variables(source)}
+    assert len(frozen) > 20
+    for variable in frozen:
+        np.testing.assert_array_equal(np.array(variable), originals[variable.path])
+    refused = subprocess.run(_train_command(tmp_path / "other", "--init", str(tmp_path / "start")),
+                             capture_output=True, text=True)  # the full t0 is another architecture
+    assert refused.returncode == 2 and "another architecture" in refused.stderr and not (tmp_path / "other").exists()
