@@ -49,6 +49,15 @@ def test_every_commands_defaults_come_from_the_option_dataclasses(tmp_path):
     assert convert_options(parse("convert", "d", "o")) == ConvertOptions(data="d", output="o")
     assert parse("flops", "--arch", "a0").num_classes == parse("predict", "v").num_classes == OFFICIAL_CLASSES
     assert parse("predict", "v").top == TOP_CLASSES
+    from cli.export_model import export_options
+    from deploy.options import ExportOptions, LatencyOptions
+    from training.recipe import Recipe
+
+    tuned = train_config(parse("train", "--arch", "t0", "--output", "x", "--init", "c"), {}, "x")
+    assert tuned == TrainConfig(spec={}, output="x", init="c", recipe=Recipe.fine_tuning())
+    assert export_options(parse("export-model", "--output", "x")) == ExportOptions()
+    latency = parse("latency")
+    assert LatencyOptions(tuple(latency.threads), latency.warmup, latency.runs) == LatencyOptions()
 
 
 def _cli(*args):

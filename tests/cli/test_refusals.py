@@ -177,6 +177,27 @@ CASES = {
     "convert a missing folder": ["convert", "{w}/absent", "{w}/new"],
     "convert into a conversion": ["convert", "{w}/notes", "{w}/conversion"],
     "convert zero resize": ["convert", "{w}/notes", "{w}/new", "--resize", "0"],
+    # fine-tuning, export-model, latency
+    "train from a missing checkpoint": ["train", "--arch", "t0", "--init", "{w}/absent", "--output", "{w}/new", *TINY],
+    "train freezing without init": ["train", "--arch", "t0", "--freeze-backbone", "--output", "{w}/new", *TINY],
+    "train freezing a block it lacks": ["train", "--arch", "t0", "--init", "{w}/absent", "--freeze-until", "block7",
+                                        "--output", "{w}/new", *TINY],
+    "export-model without a network": ["export-model", "--output", "{w}/new"],
+    "export-model arch without weights": ["export-model", "--arch", "t0", "--output", "{w}/new"],
+    "export-model run and arch": ["export-model", "--run", "{w}/training", "--arch", "t0", "--output", "{w}/new"],
+    "export-model int8 without calibration": ["export-model", "--arch", "t0", "--untrained", "--quantize", "int8",
+                                              "--output", "{w}/new"],
+    "export-model 4-D states of a clip": ["export-model", "--arch", "t0", "--untrained", "--states-4d",
+                                          "--output", "{w}/new"],
+    "export-model quantised saved_model": ["export-model", "--arch", "t0", "--untrained", "--quantize", "float16",
+                                           "--format", "saved_model", "--output", "{w}/new"],
+    "export-model into a non-empty folder": ["export-model", "--arch", "t0", "--untrained", "--output", "{w}/notes"],
+    "export-model of an unfinished run": ["export-model", "--run", "{w}/training", "--output", "{w}/new"],
+    "export-model zero frames": ["export-model", "--arch", "t0", "--untrained", "--frames", "0", "--output", "{w}/new"],
+    "latency of a missing model": ["latency", "{w}/absent.tflite"],
+    "latency of a non-model": ["latency", "{w}/binary.yaml"],
+    "latency model and arch": ["latency", "{w}/absent.tflite", "--arch", "t0", "--untrained"],
+    "latency zero threads": ["latency", "{w}/absent.tflite", "--threads", "0"],
 }
 
 
