@@ -6,9 +6,21 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["pareto_front", "ACCURACY_VS_COST"]
+__all__ = ["pareto_front", "ACCURACY_VS_COST", "cost_column", "COST_LABELS"]
 
 ACCURACY_VS_COST = {"top1": "max", "gflops": "min"}
+
+# Records give each network's cost at the input it is meant for: the search's input, or in a
+# --target search the family member's published input; latency as the search's table predicts it.
+COST_LABELS = {"gflops": "GFLOPs per clip (at the network's input: the member's in a --target search)",
+               "latency_ms": "predicted latency, ms per call (the search's latency table)"}
+
+
+def cost_column(table: pd.DataFrame) -> str:
+    """The cost a run's front is on: `latency_ms` where a latency search predicted it for every
+    trial, else `gflops`."""
+    latency = table.get("latency_ms")
+    return "latency_ms" if latency is not None and len(table) and latency.notna().all() else "gflops"
 
 
 def pareto_front(table: pd.DataFrame, objectives: Mapping[str, str] = ACCURACY_VS_COST) -> pd.Series:

@@ -5,39 +5,40 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["plot_pareto", "plot_fidelity", "plot_candidates", "log_gflops_axis", "GFLOPS_LABEL"]
+from .pareto import COST_LABELS, cost_column
 
-# Records give each network's cost at the input it is meant for: the search's input, or in a
-# --target search the family member's published input.
-GFLOPS_LABEL = "GFLOPs per clip (at the network's input: the member's in a --target search)"
+__all__ = ["plot_pareto", "plot_fidelity", "plot_candidates", "log_cost_axis"]
 
 
-def log_gflops_axis(ax, gflops: pd.Series) -> None:
-    """A log GFLOPs x axis spanning every trial, finished or not: a run whose trials all failed
-    still gets its (empty) figure, where matplotlib refuses a log axis with nothing on it."""
-    values = gflops[gflops > 0]
+def log_cost_axis(ax, cost: pd.Series) -> None:
+    """A log cost x axis (GFLOPs or predicted ms, by the column's name) spanning every trial,
+    finished or not: a run whose trials all failed still gets its (empty) figure, where
+    matplotlib refuses a log axis with nothing on it."""
+    values = cost[cost > 0]
     if len(values):
         ax.set_xlim(values.min() / 1.3, values.max() * 1.3)
     ax.set_xscale("log")
-    ax.set_xlabel(GFLOPS_LABEL)
+    ax.set_xlabel(COST_LABELS.get(str(cost.name), str(cost.name)))
 
 
 def plot_pareto(table: pd.DataFrame, title: str = "") -> Figure:
-    """Accuracy vs GFLOPs (log x): finished trials, early-stopped ones at their last epoch, the front."""
+    """Accuracy vs cost (GFLOPs or predicted latency, log x): finished trials, early-stopped ones
+    at their last epoch, the front."""
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
+    cost = cost_column(table)
     done = table[table["status"] == "ok"]
     stopped = table[table["status"] == "stopped_early"]
-    ax.scatter(done["gflops"], done["top1"], s=18, color="0.45", label="finished trials")
+    ax.scatter(done[cost], done["top1"], s=18, color="0.45", label="finished trials")
     if len(stopped):
-        ax.scatter(stopped["gflops"], stopped["top1"], s=18, facecolors="none", edgecolors="0.6",
+        ax.scatter(stopped[cost], stopped["top1"], s=18, facecolors="none", edgecolors="0.6",
                    label="stopped early (last epoch)")
-    best = table[table["pareto"]].sort_values("gflops")
-    ax.plot(best["gflops"], best["top1"], "o-", color="tab:red", label="Pareto front (configs/pareto_<trial>.yaml)")
+    best = table[table["pareto"]].sort_values(cost)
+    ax.plot(best[cost], best["top1"], "o-", color="tab:red", label="Pareto front (configs/pareto_<trial>.yaml)")
     for i, (_, row) in enumerate(best.iterrows()):  # labels alternate above and below the line
-        ax.annotate(str(row["trial_id"]), (row["gflops"], row["top1"]), fontsize=7, color="tab:red",
+        ax.annotate(str(row["trial_id"]), (row[cost], row["top1"]), fontsize=7, color="tab:red",
                     xytext=(4, 5 if i % 2 == 0 else -11), textcoords="offset points")
-    log_gflops_axis(ax, table["gflops"])
+    log_cost_axis(ax, table[cost])
     ax.set_ylabel("proxy top-1")
     ax.set_title(title or f"{len(table)} trials, {len(done)} finished, {len(best)} on the front")
     ax.grid(True, which="both", alpha=0.3)

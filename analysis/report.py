@@ -25,6 +25,7 @@ from infra.run_folder import RunKind, claim_output
 
 from .family_figures import plot_family_accuracy
 from .hypervolume import Bounds, hypervolume
+from .pareto import cost_column
 from .records import RunNotFoundError, load_runs, run_options, spec_of
 from .report_figures import accuracy_vs_gflops, edf_figure, hypervolume_figure, learned_figure, learning_curves
 
@@ -81,16 +82,18 @@ def _fidelity_section(folders: list[Path], out: Path) -> str:
 
 
 def _front_table(table: pd.DataFrame) -> str:
-    front = table[table["pareto"]].sort_values(["run", "gflops"])
+    cost = cost_column(table)
+    front = table[table["pareto"]].sort_values(["run", cost])
+    columns = ["run", *_SUMMARY[:-3], *([cost] if cost != "gflops" else []), *_SUMMARY[-3:]]
     rows = []
     for _, row in front.iterrows():
         cells = "".join(f"<td>{html.escape(f'{row[c]:.4g}' if isinstance(row[c], float) else str(row[c]))}</td>"
-                        for c in ["run", *_SUMMARY])
+                        for c in columns)
         spec = html.escape(spec_of(row).to_yaml())
-        rows.append(f"<tr>{cells}</tr><tr><td colspan={len(_SUMMARY) + 1} style='text-align:left'>"
+        rows.append(f"<tr>{cells}</tr><tr><td colspan={len(columns)} style='text-align:left'>"
                     f"<details><summary>spec {html.escape(row['arch_id'])}</summary><pre>{spec}</pre></details>"
                     "</td></tr>")
-    header = "".join(f"<th>{c}</th>" for c in ["run", *_SUMMARY])
+    header = "".join(f"<th>{c}</th>" for c in columns)
     return f"<table><tr>{header}</tr>{''.join(rows)}</table>"
 
 

@@ -11,7 +11,8 @@ from search_space.summary import KERNEL_TYPES
 
 from .hypervolume import Bounds, edf, hypervolume_curve
 from .learned import block_choices, kernel_shares
-from .plots import log_gflops_axis
+from .pareto import cost_column
+from .plots import log_cost_axis
 
 __all__ = ["accuracy_vs_gflops", "hypervolume_figure", "learning_curves", "learned_figure", "edf_figure"]
 
@@ -27,15 +28,16 @@ def accuracy_vs_gflops(table: pd.DataFrame) -> Figure:
     """Every run's finished trials (filled), early-stopped ones at their last epoch (hollow), fronts."""
     fig = Figure(figsize=(7.5, 4.8))
     ax = fig.subplots()
+    cost = cost_column(table)  # latency only where every run predicted it
     for run, part, colour in _runs(table):
         done, stopped = part[part["status"] == "ok"], part[part["status"] == "stopped_early"]
-        ax.scatter(done["gflops"], done["top1"], s=16, color=colour, alpha=0.6)
-        ax.scatter(stopped["gflops"], stopped["top1"], s=16, facecolors="none", edgecolors=colour, alpha=0.6)
-        front = part[part["pareto"]].sort_values("gflops")
-        ax.plot(front["gflops"], front["top1"], "o-", color=colour, label=f"{run} front ({len(front)})")
+        ax.scatter(done[cost], done["top1"], s=16, color=colour, alpha=0.6)
+        ax.scatter(stopped[cost], stopped["top1"], s=16, facecolors="none", edgecolors=colour, alpha=0.6)
+        front = part[part["pareto"]].sort_values(cost)
+        ax.plot(front[cost], front["top1"], "o-", color=colour, label=f"{run} front ({len(front)})")
     ax.scatter([], [], s=16, color="0.4", label="finished trial")
     ax.scatter([], [], s=16, facecolors="none", edgecolors="0.4", label="stopped early (last epoch)")
-    log_gflops_axis(ax, table["gflops"])
+    log_cost_axis(ax, table[cost])
     ax.set_ylabel("proxy top-1")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from infra.files import replaced_folder, save_figure, write_csv, write_parquet
 
-from .pareto import pareto_front
+from .pareto import cost_column, pareto_front
 from .plots import plot_pareto
 from .records import spec_of
 
@@ -33,13 +33,15 @@ def export_configs(table: pd.DataFrame, folder: Path, top_k: int | None = None) 
 
 
 def write_results(folder: Path, table: pd.DataFrame, top_k: int | None = None) -> pd.DataFrame:
-    """Adds the `pareto` column (finished trials only) and writes pareto.csv, pareto.png, configs/."""
+    """Adds the `pareto` column (finished trials only; top-1 against GFLOPs, or against predicted
+    latency in a latency search) and writes pareto.csv, pareto.png, configs/."""
     table = table.copy()
     finished = table["status"] == "ok"
-    table["pareto"] = pareto_front(table.where(finished)) & finished
+    cost = cost_column(table)
+    table["pareto"] = pareto_front(table.where(finished), {"top1": "max", cost: "min"}) & finished
     write_csv(table, folder / "trials.csv")
     write_parquet(table, folder / "trials.parquet")
-    write_csv(table[table["pareto"]].sort_values("gflops"), folder / "pareto.csv")
+    write_csv(table[table["pareto"]].sort_values(cost), folder / "pareto.csv")
     save_figure(plot_pareto(table), folder / "pareto.png")
     export_configs(table, folder / "configs", top_k)
     return table

@@ -32,6 +32,7 @@ COMMANDS = {
     "train-family": ("cli.train_family", "train every member of a family folder (Ray Train)"),
     "export-model": ("cli.export_model", "a trained network as SavedModel or TFLite (float, float16, int8; stream)"),
     "latency": ("cli.latency", "per-clip or per-frame latency of an exported model or a spec under LiteRT"),
+    "latency-table": ("cli.latency_table", "time every unit of a search space: the table latency search predicts from"),
     "predict": ("cli.predict", "classify video files with a trained model or an official checkpoint"),
     "data": ("cli.data", "inspect a data folder without training: layout, classes, clips"),
     "convert": ("cli.convert", "convert a data folder into TFRecord shards"),

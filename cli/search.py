@@ -17,10 +17,16 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-samples", type=positive_int, default=default(SearchOptions, "num_samples"),
                         help="trials to run")
     parser.add_argument("--gflops", help="FLOP budget MIN:MAX in GFLOPs at the search input shape")
+    from search_space.budget import COST_METRICS, Budget
+
+    parser.add_argument("--objective", default=default(Budget, "metric"), choices=COST_METRICS,
+                        help="the cost the budget and the front are on (latency: predicted by --latency-table)")
+    parser.add_argument("--latency-ms", help="latency budget MIN:MAX in ms per call (with --objective latency)")
+    parser.add_argument("--latency-table", help="a latency table JSON (run_search.py latency-table)")
     parser.add_argument("--search-alg", default=default(SearchOptions, "search_alg"), choices=SEARCH_ALGORITHMS)
     parser.add_argument("--scheduler", default=default(SearchOptions, "scheduler"), choices=SCHEDULERS)
     parser.add_argument("--reward", default=default(SearchOptions, "reward"), choices=REWARDS,
-                        help="tunas: top1 - 0.5 * |gflops / budget max - 1|")
+                        help="tunas: top1 - 0.5 * |cost / budget max - 1|")
     parser.add_argument("--cpus-per-trial", type=positive_float, default=default(TrialResources, "cpus"))
     parser.add_argument("--gpus-per-trial", type=float, default=default(TrialResources, "gpus"))
     parser.add_argument("--output", help="run folder (default runs/<timestamp>)")
@@ -47,18 +53,36 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
 def search_options(args: argparse.Namespace, output: str):
     """The `SearchOptions` the flags describe (the defaults are the dataclasses')."""
     from search.options import SearchOptions, TrialResources
-    from search_space import Budget, SearchSpace
+    from search_space import SearchSpace
 
     defaults = SearchOptions()
     options = SearchOptions(
         output=output, num_samples=args.num_samples, search_alg=args.search_alg, scheduler=args.scheduler,
         reward=args.reward, engine=args.engine, seed=args.seed, seed_arch=args.seed_arch, address=args.address,
         target=args.target, rule=args.rule,
-        space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=Budget.parse(args.gflops),
+        space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=_budget(args),
         proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size,
                                   replicas=args.replicas),
         data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial))
     return options.smoke_test() if args.smoke_test else options
+
+
+def _budget(args: argparse.Namespace):
+    """The budget the flags describe: GFLOPs, or latency predicted by a table."""
+    import os
+
+    from infra.errors import UserError
+    from search_space import Budget
+
+    if args.objective == "gflops":
+        if args.latency_ms or args.latency_table:
+            raise UserError("--latency-ms and --latency-table need --objective latency")
+        return Budget.parse(args.gflops)
+    if args.gflops:
+        raise UserError("--objective latency: give the budget as --latency-ms MIN:MAX, not --gflops")
+    if not args.latency_table:
+        raise UserError("--objective latency: give --latency-table (a table from run_search.py latency-table)")
+    return Budget.parse(args.latency_ms, metric="latency", latency_table=os.path.abspath(args.latency_table))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,4 +107,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(table)} trials: {states}; {int(table['pareto'].sum())} on the Pareto front. Results in "
           f"{options.output}/: report.html, trials.csv, pareto.csv, pareto.png, configs/ (front specs), "
           f"specs/ (all specs)")
+    if options.budget.metric == "latency" and table["pareto"].any():
+        from deploy.front_latency import measure_front_latency
+
+        print("measuring the front's latency (each network exported and timed whole under LiteRT) ...", flush=True)
+        front = measure_front_latency(options.output, options.budget.latency_table)
+        for _, row in front.iterrows():
+            print(f"  {row['trial_id']}: predicted {row['predicted_ms']:.3g} ms, measured {row['measured_ms']:.3g} ms")
+        print(f"written to {options.output}/pareto_latency.csv")
     return 0

@@ -16,7 +16,7 @@ from search_space import OFFICIAL_CLASSES, ArchSpec, SpecError, build_model, loa
 from video_data.errors import DataError
 from video_data.layout import read_class_names
 
-__all__ = ["Network", "load_network", "trained_run_files"]
+__all__ = ["Network", "load_network", "trained_run_files", "with_live_branches"]
 
 
 @dataclass
@@ -49,6 +49,15 @@ def trained_run_files(run: str | Path) -> tuple[Path, Path]:
     return spec_path, weights
 
 
+def with_live_branches(model):
+    """`model` with its ReZero scales at 1. Freshly built, they are 0, and TFLite's converter then
+    folds every residual branch away: an untrained model would time faster than a trained one."""
+    for variable in model.weights:
+        if variable.path.endswith("rezero/scale"):
+            variable.assign(variable * 0 + 1)
+    return model
+
+
 def _class_names(path: Path | None, count: int) -> list[str]:
     if path is None:
         return [str(i) for i in range(count)]
@@ -78,6 +87,6 @@ def load_network(run: str | Path | None = None, arch: str | None = None, checkpo
         raise SpecError(f"--arch {arch}: an ensemble ships member by member; give one member's spec")
     model = build_model(spec, num_classes)
     if checkpoint is None:
-        return Network(model, [str(i) for i in range(num_classes)], "untrained")
+        return Network(with_live_branches(model), [str(i) for i in range(num_classes)], "untrained")
     load_official_checkpoint(model, checkpoint)
     return Network(model, _class_names(Path(classes) if classes else None, num_classes), f"checkpoint {checkpoint}")

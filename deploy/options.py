@@ -8,9 +8,11 @@ from infra.config_io import check_numbers
 from infra.errors import OptionsError
 from infra.run_folder import RunKind
 
-__all__ = ["EXPORT_FORMATS", "EXPORT_RUN", "QUANTIZATIONS", "ExportOptions", "LatencyOptions"]
+__all__ = ["EXPORT_FORMATS", "EXPORT_RUN", "LATENCY_TABLE_RUN", "QUANTIZATIONS", "ExportOptions", "LatencyOptions",
+           "LatencyTableOptions"]
 
 EXPORT_RUN = RunKind("model export", ("export.json",), resumable=False)
+LATENCY_TABLE_RUN = RunKind("latency table", ("units.json", "units/*.tflite"))
 
 EXPORT_FORMATS = ("tflite", "saved_model")
 QUANTIZATIONS = ("none", "float16", "int8")
@@ -64,5 +66,30 @@ class LatencyOptions:
 
     def __post_init__(self) -> None:
         check_numbers(self, positive=("warmup", "runs"))
+        if not self.threads or any(t < 1 for t in self.threads):
+            raise OptionsError(f"threads: positive thread counts, got {list(self.threads)}")
+
+
+@dataclass(frozen=True)
+class LatencyTableOptions:
+    """A latency table's mode and input, and how its units are timed.
+
+    `stream`: units of the space's stream variant, timed per frame (else per clip of `frames`);
+    `frames` / `resolution` default to the space's first choices; `num_classes` sizes the
+    classifier; `export_only` writes the unit models for another device to time.
+    """
+
+    stream: bool = False
+    frames: int | None = None
+    resolution: int | None = None
+    num_classes: int = 600
+    threads: tuple[int, ...] = (1,)
+    warmup: int = 3
+    runs: int = 20
+    export_only: bool = False
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("frames", "resolution", "num_classes", "warmup", "runs"))
         if not self.threads or any(t < 1 for t in self.threads):
             raise OptionsError(f"threads: positive thread counts, got {list(self.threads)}")

@@ -77,10 +77,10 @@ def plan_search(options: SearchOptions) -> SearchPlan:
         seed_params = space.to_params(seed)
     check_budget_feasible(space, budget, num_classes)
     if seed_params is not None:  # evaluated first, so it must be a point the search may keep
-        gflops = budget.gflops(space.to_spec(seed_params), num_classes)
-        if gflops not in budget:
-            raise SpecError(f"--seed-arch {options.seed_arch}: {gflops:.4g} GFLOPs at the search input is outside "
-                            f"the budget {budget}; widen --gflops to include it or drop --seed-arch")
+        cost = budget.cost(space.to_spec(seed_params), num_classes)
+        if cost not in budget:
+            raise SpecError(f"--seed-arch {options.seed_arch}: {cost:.4g} {budget.unit} at the search input is outside "
+                            f"the budget {budget}; widen {budget.flag} to include it or drop --seed-arch")
     return SearchPlan(space, budget, seed_params, member_input, num_classes, report)
 
 
@@ -114,7 +114,7 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
     task = TrialTask(space=plan.space, data=options.data.absolute(), proxy=options.proxy, budget=plan.budget,
                      reward=options.reward, num_classes=plan.num_classes, cpus=options.resources.cpus,
                      member_input=plan.member_input)
-    log = RejectionLog(output / "rejected.csv", plan.space)
+    log = RejectionLog(output / "rejected.csv", plan.space, plan.budget.metric)
     if options.engine == "keras-tuner":
         from .keras_tuner_engine import run_keras_tuner
 

@@ -49,17 +49,16 @@ def run_keras_tuner(options: SearchOptions, task: TrialTask, log: RejectionLog,
         def run_trial(self, trial, *args, **kwargs):
             params = dict(trial.hyperparameters.values)
             spec = task.spec(params, trial.trial_id)
-            gflops = task.budget.gflops(spec, task.num_classes)
-            if gflops not in task.budget:
-                log({**params, "gflops": gflops, "status": "rejected_budget"})
+            cost = task.budget.cost(spec, task.num_classes)
+            if cost not in task.budget:
+                log({**params, task.budget.metric: cost, "status": "rejected_budget"})
                 return {"reward": -1e9}
             curve: list[float] = []
             result = train_proxy(spec, task.proxy, *proxy_sources(spec, task.data),
                                  report=lambda metrics: curve.append(metrics["top1"]))
             metrics = result.to_dict() | {"reward": task.score(result.top1, spec), "timestamp": time.time()}
             record = trial_record(trial.trial_id, spec, task.num_classes, metrics, node="local",
-                                  member_input=task.member_input,
-                                  curve=curve)
+                                  member_input=task.member_input, curve=curve, latency_ms=task.latency_ms(spec))
             with records_path.open("a") as handle:
                 handle.write(json.dumps({"record": record, "choices": {"trial_id": trial.trial_id, **params}}) + "\n")
             done = len(records_path.read_text().splitlines())

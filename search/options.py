@@ -81,8 +81,9 @@ class SearchOptions:
         check_numbers(self, positive=("num_samples",))
         if self.target is not None and self.target not in FAMILY:
             raise OptionsError(f"target: {self.target!r} is not one of {', '.join(FAMILY)}")
-        if self.target and (self.budget.low or self.budget.high is not None):
-            raise OptionsError("target: a family member's search sets its own budget; drop --gflops")
+        if self.target and (self.budget.low or self.budget.high is not None or self.budget.metric != "gflops"):
+            raise OptionsError("target: a family member's search sets its own GFLOPs budget; drop --gflops and "
+                               "--objective latency")
 
     def smoke_test(self) -> "SearchOptions":
         """These options at the smallest size that still runs every part of a search: two trials

@@ -59,7 +59,7 @@ def _searcher(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_p
         else:  # nsga2: two objectives, so the searcher (not Tune) holds the metrics
             from .optuna_samplers import NSGAIISampler
 
-            inner = OptunaSearch(metric=["top1", "gflops"], mode=["max", "min"],
+            inner = OptunaSearch(metric=["top1", "cost"], mode=["max", "min"],
                                  sampler=NSGAIISampler(seed=options.seed), points_to_evaluate=seeds)
             metric = mode = None
     return _LoggingBudgetSearcher(task.space, task.budget, task.num_classes, inner=inner, metric=metric, mode=mode,
@@ -88,11 +88,11 @@ def _tune_config(options: SearchOptions, task: TrialTask, log: RejectionLog, see
 
 
 def _describe(task: TrialTask):
-    """A search trial's row in the progress table: its id, depths and GFLOPs at the budget's input."""
+    """A search trial's row in the progress table: its id, depths and cost (the budget's)."""
     def describe(trial) -> tuple[str, str, float]:
         spec = task.spec(trial.config, trial.trial_id)
         depths = " ".join(str(len(block.layers)) for block in spec.blocks)
-        return trial.trial_id, depths, task.budget.gflops(spec, task.num_classes)
+        return trial.trial_id, depths, task.budget.cost(spec, task.num_classes)
 
     return describe
 
@@ -116,7 +116,9 @@ def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_par
                           run_config=tune.RunConfig(name=EXPERIMENT, storage_path=str(output / "ray"),
                                                     failure_config=tune.FailureConfig(max_failures=1),
                                                     checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                                                    progress_reporter=ProgressTable(_describe(task)), verbose=1))
+                                                    progress_reporter=ProgressTable(
+                                                        _describe(task), cost_unit=task.budget.unit),
+                                                    verbose=1))
 
     connect(options.address)
     grid = fit_tuner(output / "ray" / EXPERIMENT, trainable, resume, create)
@@ -128,6 +130,6 @@ def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_par
         spec = task.spec(result.config, trial_id)
         records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error,
                                     member_input=task.member_input, curve=curve_of(result),
-                                    interrupted=trial_id in left))
+                                    interrupted=trial_id in left, latency_ms=task.latency_ms(spec)))
         choices.append({"trial_id": trial_id, **result.config})
     return records, choices

@@ -1,7 +1,7 @@
-"""Sampling architectures under a FLOP budget for Ray Tune.
+"""Sampling architectures under a compute budget (GFLOPs or predicted latency) for Ray Tune.
 
 `BudgetSearcher` wraps any Ray Tune `Searcher` (Optuna TPE or NSGA-II) or, with none, samples
-uniformly at random. A suggestion whose analytic GFLOPs fall outside the budget is rejected
+uniformly at random. A suggestion whose cost falls outside the budget is rejected
 before any trial starts, told back to the wrapped searcher as a worst-case result so it learns
 to avoid that region, and counted in `rejected` (written out with the results), never silently
 dropped. A budget that no architecture of the space can meet is an error before the search.
@@ -47,8 +47,8 @@ class BudgetSearcher(Searcher):
             self._metric, self._mode = metric, mode
         return True
 
-    def gflops(self, params: dict) -> float:
-        return self.budget.gflops(self.space.to_spec(params), self.num_classes)
+    def cost(self, params: dict) -> float:
+        return self.budget.cost(self.space.to_spec(params), self.num_classes)
 
     def suggest(self, trial_id: str):
         for _ in range(_MAX_TRIES):
@@ -60,15 +60,15 @@ class BudgetSearcher(Searcher):
                 params = self.pending.pop(0) if self.pending else self.space.sample(self.rng)
             if params is None or params == Searcher.FINISHED:
                 return params
-            gflops = self.gflops(params)
-            if gflops in self.budget:
+            cost = self.cost(params)
+            if cost in self.budget:
                 if self.inner is not None:
                     self._alias[trial_id] = probe
                 return params
-            self.rejected.append({**params, "gflops": gflops, "status": "rejected_budget"})
+            self.rejected.append({**params, self.budget.metric: cost, "status": "rejected_budget"})
             if self.inner is not None:
-                self.inner.on_trial_complete(probe, result={**self.worst, "gflops": gflops})
-        raise SpecError(f"--gflops {self.budget}: {_MAX_TRIES} samples in a row fell outside the budget")
+                self.inner.on_trial_complete(probe, result={**self.worst, "cost": cost})
+        raise SpecError(f"{self.budget.flag} {self.budget}: {_MAX_TRIES} samples in a row fell outside the budget")
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
         if self.inner is not None and trial_id in self._alias:

@@ -40,16 +40,21 @@ class TrialTask:
     def score(self, top1: float, spec: ArchSpec) -> float:
         """The search's reward for a trial of `spec` that reached `top1`."""
         target = self.budget.high
-        return reward(top1, self.budget.gflops(spec, self.num_classes) if target else 0.0, self.reward, target)
+        return reward(top1, self.budget.cost(spec, self.num_classes) if target else 0.0, self.reward, target)
+
+    def latency_ms(self, spec: ArchSpec) -> float:
+        """The predicted latency of `spec` in a latency search (NaN in a GFLOPs search)."""
+        return self.budget.cost(spec, self.num_classes) if self.budget.metric == "latency" else math.nan
 
 
-def reward(top1: float, gflops: float, kind: str, target: float | None, beta: float = -0.5) -> float:
-    """Accuracy, or the TuNAS absolute-value reward top1 + beta * |gflops / target - 1|."""
+def reward(top1: float, cost: float, kind: str, target: float | None, beta: float = -0.5) -> float:
+    """Accuracy, or the TuNAS absolute-value reward top1 + beta * |cost / target - 1| (cost in
+    GFLOPs or predicted milliseconds, whichever the budget holds)."""
     if not math.isfinite(top1):
         return 0.0
     if kind == "accuracy" or not target:
         return top1
-    return top1 + beta * abs(gflops / target - 1.0)
+    return top1 + beta * abs(cost / target - 1.0)
 
 
 def _maybe_inject_fault(params: dict) -> None:
@@ -68,4 +73,6 @@ def run_trial(params: dict, task: TrialTask) -> None:
     prepare_worker(task.cpus)
     _maybe_inject_fault(params)
     spec = task.spec(params, tune.get_context().get_trial_id())
-    train_and_report(spec, task.proxy, task.data, lambda metrics: {"reward": task.score(metrics["top1"], spec)})
+    cost = task.budget.cost(spec, task.num_classes)  # the second objective of NSGA-II
+    train_and_report(spec, task.proxy, task.data,
+                     lambda metrics: {"reward": task.score(metrics["top1"], spec), "cost": cost})

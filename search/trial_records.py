@@ -24,7 +24,9 @@ __all__ = ["trial_record", "trial_status", "write_run_tables", "RejectionLog", "
 
 METRIC_COLUMNS = ("top1", "top5", "loss", "train_clips_per_s", "wall_time_s", "epochs", "reward")
 TRAINING_COLUMNS = ("train_frames", "train_resolution", "train_gflops")
-RECORD_COLUMNS = ("trial_id", "status", *SUMMARY_COLUMNS, *TRAINING_COLUMNS, *METRIC_COLUMNS, "curve", "finished_at",
+# Predicted by the latency table in a latency search (NaN otherwise): the cost its front is on.
+RECORD_COLUMNS = ("trial_id", "status", *SUMMARY_COLUMNS, "latency_ms", *TRAINING_COLUMNS, *METRIC_COLUMNS, "curve",
+                  "finished_at",
                   "error", "node", "spec")
 
 
@@ -44,7 +46,8 @@ def trial_status(metrics: dict[str, Any], error: str | None, interrupted: bool =
 
 def trial_record(trial_id: str, trained: ArchSpec, num_classes: int, metrics: dict[str, Any],
                  error: str | None = None, node: str | None = None, member_input: InputSpec | None = None,
-                 curve: list[float] | None = None, interrupted: bool = False) -> dict[str, Any]:
+                 curve: list[float] | None = None, interrupted: bool = False,
+                 latency_ms: float = math.nan) -> dict[str, Any]:
     """The row of one trial: identity, summary, metrics (NaN where it never reported), status.
 
     The record describes the network as it is meant to run: in a `--target` search the
@@ -58,7 +61,7 @@ def trial_record(trial_id: str, trained: ArchSpec, num_classes: int, metrics: di
     row: dict[str, Any] = {"trial_id": trial_id, "status": trial_status(metrics, error, interrupted)}
     row.update(summary(spec, num_classes))
     row.update(train_frames=trained.input.frames, train_resolution=trained.input.resolution,
-               train_gflops=count_flops(trained, num_classes=num_classes).gflops)
+               train_gflops=count_flops(trained, num_classes=num_classes).gflops, latency_ms=latency_ms)
     row.update({name: metrics.get(name, math.nan) for name in METRIC_COLUMNS})
     row.update(curve=json.dumps([float(v) for v in (curve or [])]), finished_at=metrics.get("timestamp", math.nan))
     row.update(error=error or metrics.get("error") or "", node=node or metrics.get("node") or "",
@@ -82,13 +85,14 @@ def write_run_tables(folder: Path, records: list[dict], choices: list[dict], spa
 class RejectionLog:
     """Appends each budget rejection to rejected.csv at once, so a killed driver loses none.
 
-    The columns are fixed by the space (every parameter, then `gflops` and `status`), whatever
-    order a searcher hands its parameters in; a resumed run keeps the header already written.
+    The columns are fixed by the space (every parameter, then the cost, `gflops` or `latency`,
+    and `status`), whatever order a searcher hands its parameters in; a resumed run keeps the
+    header already written.
     """
 
-    def __init__(self, path: Path, space: SearchSpace):
+    def __init__(self, path: Path, space: SearchSpace, metric: str = "gflops"):
         self.path = path
-        self.columns = [*space.choices(), "gflops", "status"]
+        self.columns = [*space.choices(), metric, "status"]
 
     def __call__(self, row: dict) -> None:
         columns = self.columns

@@ -22,17 +22,19 @@ from ray.tune import ProgressReporter
 
 __all__ = ["ProgressTable", "quiet_tune", "fit_tuner", "unfinished", "curve_of", "Describe"]
 
-# A trial's row: its name, the depths of its blocks ('1 3 3 4 4') and its GFLOPs.
+# A trial's row: its name, the depths of its blocks ('1 3 3 4 4') and its cost (GFLOPs or ms).
 Describe = Callable[[object], tuple[str, str, float]]
 
-_COLUMNS = f"{'state':<15}{'depths':<16}{'GFLOPs':>8}{'epoch':>7}{'top-1':>8}{'clips/s':>9}"
+_COLUMNS = "{state:<15}{depths:<16}{cost:>8}{epoch:>7}{top1:>8}{rate:>9}"
 
 
 class ProgressTable(ProgressReporter):
     """Counts and a compact per-trial table, at most every `interval` seconds and when done."""
 
-    def __init__(self, describe: Describe, interval: float = 20.0):
+    def __init__(self, describe: Describe, interval: float = 20.0, cost_unit: str = "GFLOPs"):
         self.describe = describe
+        self.columns = _COLUMNS.format(state="state", depths="depths", cost=cost_unit, epoch="epoch", top1="top-1",
+                                       rate="clips/s")
         self.interval = interval
         self.start = time.time()
         self.total: int | None = None
@@ -76,7 +78,7 @@ class ProgressTable(ProgressReporter):
         if best is not None:
             line += f"; best top-1 {best.last_result['top1']:.3f} ({self._name(best)})"
         self._width = 2 + max([len("trial")] + [len(self._name(t)) for t in trials])
-        header = f"{'trial':<{self._width}}{_COLUMNS}"
+        header = f"{'trial':<{self._width}}{self.columns}"
         print("\n".join([line, header] + [self._row(t) for t in trials]) + "\n", flush=True)
 
     def _name(self, trial) -> str:

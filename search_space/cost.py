@@ -19,7 +19,7 @@ from .presets import OFFICIAL_CLASSES
 from .spec import ArchSpec
 from .walk import LayerGeometry, Size, strided_size, walk
 
-__all__ = ["Cost", "count_flops", "ELEMENTWISE_OPS"]
+__all__ = ["Cost", "count_flops", "layer_gflops", "ELEMENTWISE_OPS"]
 
 # Per-element ops TensorFlow's profiler counts for each activation of
 # `search_space/keras/activations.py` (Mul/AddV2 count, while Sigmoid and Relu6 have no
@@ -131,6 +131,13 @@ class _Tally:
         if g.projection_skip:
             self.conv(out.pixels, 1, g.in_channels, g.out_channels)
             self.norm_act(out_elements, g.out_channels, None)
+
+
+def layer_gflops(spec: ArchSpec, geometry: LayerGeometry) -> float:
+    """GFLOPs of one bottleneck of `spec` (the latency table's units are single layers)."""
+    tally = _Tally(spec)
+    tally.bottleneck(geometry)
+    return tally.cost.gflops
 
 
 def count_flops(spec: ArchSpec | EnsembleSpec, frames: int | None = None, resolution: int | None = None,

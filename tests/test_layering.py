@@ -22,7 +22,7 @@ ALLOWED = {
     "video_data": {"infra", "search_space"},
     "training": {"infra", "search_space", "video_data", "analysis"},
     "proxies": {"infra", "search_space", "video_data", "training"},
-    "deploy": {"infra", "search_space", "video_data", "training"},
+    "deploy": {"infra", "search_space", "video_data", "training", "analysis"},
     "search": {"infra", "search_space", "scaling", "analysis", "video_data", "training", "proxies"},
     "cli": {"infra", "search_space", "scaling", "analysis", "video_data", "training", "proxies", "deploy", "search"},
 }

@@ -22,7 +22,7 @@ from ..walk import walk
 from .layers import Bottleneck, Classifier, ConvUnit, Head, States, own_states
 from .states import state_prefix, zero_states
 
-__all__ = ["MoViNet", "build_model", "convert_conv_type"]
+__all__ = ["MoViNet", "build_model", "convert_conv_type", "stem_unit", "head_units"]
 
 
 @keras.saving.register_keras_serializable(package="movinet_toolkit")
@@ -48,15 +48,11 @@ class MoViNet(keras.Model):
         norm = dict(kernel_regularizer=regularizer, bn_momentum=options.bn_momentum, sync_bn=synchronized)
         geometry = walk(spec)
         total = len(geometry.layers)
-        self.stem = ConvUnit(spec.stem.filters, spec.stem.kernel, spec.stem.stride, depthwise=False,
-                             factorized=spec.factorized, causal=spec.causal, activation=spec.activation,
-                             state_prefix=state_prefix("stem"), name="stem", **norm)
+        self.stem = stem_unit(spec, **norm)
         # Stochastic depth grows linearly with depth (official: rate * layer_number / num_layers).
         self.bottlenecks = [Bottleneck(g, spec, drop_rate=options.stochastic_depth_rate * g.number / total, **norm)
                             for g in geometry.layers]
-        self.head = Head(spec.head.project_filters, spec.activation, name="head", **norm)
-        self.classifier = Classifier(spec.head.head_filters, num_classes, spec.head.activation, options.dropout_rate,
-                                     kernel_regularizer=regularizer, name="classifier")
+        self.head, self.classifier = head_units(spec, num_classes, options.dropout_rate, **norm)
         self._compiled_logits = self._compiled_stream = None  # traced on first use of logits() / stream()
 
     def call(self, inputs, training=None):
@@ -116,6 +112,22 @@ class MoViNet(keras.Model):
     def get_config(self) -> dict[str, Any]:
         return {"spec": self.spec.to_dict(), "num_classes": self.num_classes,
                 "options": dataclasses.asdict(self.options), "name": self.name}
+
+
+def stem_unit(spec: ArchSpec, **norm) -> ConvUnit:
+    """The stem: a full (not depthwise) conv unit on the RGB frames."""
+    return ConvUnit(spec.stem.filters, spec.stem.kernel, spec.stem.stride, depthwise=False, factorized=spec.factorized,
+                    causal=spec.causal, activation=spec.activation, state_prefix=state_prefix("stem"), name="stem",
+                    **norm)
+
+
+def head_units(spec: ArchSpec, num_classes: int, dropout_rate: float, kernel_regularizer=None,
+               **norm) -> tuple[Head, Classifier]:
+    """The head (projection and pool) and the classifier after it."""
+    return (Head(spec.head.project_filters, spec.activation, name="head", kernel_regularizer=kernel_regularizer,
+                 **norm),
+            Classifier(spec.head.head_filters, num_classes, spec.head.activation, dropout_rate,
+                       kernel_regularizer=kernel_regularizer, name="classifier"))
 
 
 def build_model(spec: ArchSpec | EnsembleSpec, num_classes: int = OFFICIAL_CLASSES,

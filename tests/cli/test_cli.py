@@ -56,6 +56,10 @@ def test_every_commands_defaults_come_from_the_option_dataclasses(tmp_path):
     tuned = train_config(parse("train", "--arch", "t0", "--output", "x", "--init", "c"), {}, "x")
     assert tuned == TrainConfig(spec={}, output="x", init="c", recipe=Recipe.fine_tuning())
     assert export_options(parse("export-model", "--output", "x")) == ExportOptions()
+    from cli.latency_table import table_options
+    from deploy.options import LatencyTableOptions
+
+    assert table_options(parse("latency-table", "--output", "x")) == LatencyTableOptions()
     latency = parse("latency")
     assert LatencyOptions(tuple(latency.threads), latency.warmup, latency.runs) == LatencyOptions()
 

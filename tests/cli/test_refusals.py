@@ -198,6 +198,19 @@ CASES = {
     "latency of a non-model": ["latency", "{w}/binary.yaml"],
     "latency model and arch": ["latency", "{w}/absent.tflite", "--arch", "t0", "--untrained"],
     "latency zero threads": ["latency", "{w}/absent.tflite", "--threads", "0"],
+    "latency-table into a non-empty folder": ["latency-table", "--output", "{w}/notes"],
+    "latency-table zero runs": ["latency-table", "--output", "{w}/new", "--runs", "0"],
+    "latency-table resume of nothing": ["latency-table", "--output", "{w}/notes", "--resume"],
+    "search latency without a table": ["search", "--objective", "latency", "--output", "{w}/new"],
+    "search latency with a GFLOPs budget": ["search", "--objective", "latency", "--latency-table", "{w}/absent.json",
+                                            "--gflops", "0.1:0.2", "--output", "{w}/new"],
+    "search latency budget without the objective": ["search", "--latency-ms", "1:2", "--output", "{w}/new"],
+    "search a missing latency table": ["search", "--objective", "latency", "--latency-table", "{w}/absent.json",
+                                       "--output", "{w}/new"],
+    "search a broken latency table": ["search", "--objective", "latency", "--latency-table", "{w}/broken.yaml",
+                                      "--output", "{w}/new"],
+    "search a reversed latency budget": ["search", "--objective", "latency", "--latency-table", "{w}/absent.json",
+                                         "--latency-ms", "5:1", "--output", "{w}/new"],
 }
 
 

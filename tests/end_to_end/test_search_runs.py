@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -183,3 +184,34 @@ def test_ctrl_c_keeps_what_finished_and_resume_finishes(tmp_path):
                              text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert (_table(output)["status"] == "ok").all()
+
+
+@pytest.mark.e2e
+def test_latency_search_budgets_records_and_fronts_on_predicted_latency_and_measures_the_front(tmp_path):
+    space = SearchSpace(stem_widths=(8,), block_widths=((8, 16), (16,), (16,), (24,), (24,)), depths=((1,),) * 5,
+                        expansion_ratios=(2.0, 3.0), kernels=("1x3x3", "3x3x3"), head_widths=(32,))
+    space.to_yaml(tmp_path / "space.yaml")
+    built = subprocess.run([sys.executable, str(REPO / "run_search.py"), "latency-table", "--space",
+                            str(tmp_path / "space.yaml"), "--num-classes", "3", "--runs", "5", "--output",
+                            str(tmp_path / "table")], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-2000:]
+    table_path = tmp_path / "table" / "latency_table_1t.json"
+    assert "latency_table_1t.json" in built.stdout
+    from search_space.latency import LatencyTable
+
+    table = LatencyTable.load(table_path)
+    costs = sorted(table.predict(space.to_spec(space.sample(random.Random(s)))).ms for s in range(30))
+    budget = f"0:{costs[-3]:.6f}"  # most of the space, not all of it
+    run = _search(tmp_path / "run", "--space", str(tmp_path / "space.yaml"), "--objective", "latency",
+                  "--latency-table", str(table_path), "--latency-ms", budget, "--num-samples", "3", "--scheduler",
+                  "none")
+    trials = _table(tmp_path / "run")
+    assert trials["latency_ms"].notna().all() and (trials["latency_ms"] <= costs[-3]).all()
+    front = pd.read_csv(tmp_path / "run" / "pareto.csv")
+    assert list(front["latency_ms"]) == sorted(front["latency_ms"])
+    measured = pd.read_csv(tmp_path / "run" / "pareto_latency.csv")
+    assert set(measured["trial_id"]) == set(front["trial_id"])
+    assert (measured["measured_ms"] > 0).all() and "measured" in run.stdout
+    assert json.loads((tmp_path / "run" / "options.json").read_text())["budget"]["metric"] == "latency"
+    refused = _search(tmp_path / "other", "--objective", "latency", "--gflops", "0.1:0.2", check=False)
+    assert refused.returncode == 2 and "--latency-ms" in refused.stderr

@@ -98,10 +98,9 @@ def test_killed_training_with_dropout_resumes_to_the_same_result(tmp_path):
 
 @pytest.mark.e2e
 def test_fine_tuning_from_a_run_trains_only_the_classifier_and_records_its_start(tmp_path):
+    from conftest import randomize_weights
     from search_space import build_model
     from training.initial_weights import backbone_variables
-
-    from conftest import randomize_weights
 
     spec = one_layer_t0()
     spec.to_yaml(tmp_path / "arch.yaml")
