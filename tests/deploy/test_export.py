@@ -55,6 +55,16 @@ def test_stream_tflite_reproduces_every_frame_with_official_state_names(stream_e
     assert json.loads((folder / "export.json").read_text())["outputs"][0] == "logits"
 
 
+def test_stream_saved_model_reproduces_every_frame(stream_export, tmp_path):
+    network, folder, _ = stream_export
+    options = ExportOptions(stream=True, format="saved_model")
+    manifest = export_network(network, options, tmp_path / "sm")
+    assert manifest["check"]["relative_error"] < 1e-4
+    video = _video()
+    assert _relative(LiteRTModel(folder / "model.tflite").frame_logits(video),
+                     exported_logits(tmp_path / "sm", options, video)) < 1e-4
+
+
 def test_states_4d_are_four_dimensional_with_the_same_numbers(stream_export, tmp_path):
     network, folder, _ = stream_export
     export_network(network, ExportOptions(stream=True, states_4d=True), tmp_path / "e")
