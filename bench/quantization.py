@@ -5,7 +5,7 @@ frame by frame under LiteRT, and how often the exports' top class agrees with th
     python bench/quantization.py --run runs/t0_stream   # a finished `train --stream` run
     python bench/quantization.py --train runs/t0_stream # trains it first (t0 stream, synthetic)
 
-`--train` trains on 60 clips a class of the synthetic set; the evaluation reads the held-out
+`--train` trains t0-stream at 8 x 32^2 on 60 clips a class of the synthetic set; the evaluation reads the held-out
 clips of the default synthetic set (what `--calibration synthetic` reads; every fifth clip of a
 class, none of which the training saw), and int8 calibrates on its training clips.
 """
@@ -38,14 +38,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", help="a finished stream training run")
     parser.add_argument("--train", help="train t0 stream on synthetic data into this folder first")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--clips", type=int, default=200, help="held-out clips evaluated")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--clips", type=int, default=672, help="held-out clips evaluated (672: all of them)")
     args = parser.parse_args()
     run = Path(args.run or args.train)
     if args.train:
         subprocess.run([sys.executable, str(REPO / "run_search.py"), "train", "--arch", "t0", "--stream", "--data",
                         "synthetic", "--synthetic-clips", "60", "--epochs", str(args.epochs), "--batch-size", "16",
-                        "--output", str(run)],
+                        "--frames", "8", "--resolution", "32", "--output", str(run)],
                        check=True)
     network = load_network(run=run)
     spec = network.spec

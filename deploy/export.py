@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from infra.files import replaced_folder, write_bytes, write_json, write_text
 from infra.tf_runtime import native_logs_held
+from search_space import SpecError
 from video_data.config import DataConfig
 from video_data.pipeline import ClipConfig, open_data
 
@@ -120,8 +121,6 @@ def export_network(network: Network, options: ExportOptions, output: str | Path)
     """
     model, spec = network.model, network.spec
     if options.stream and not spec.causal:
-        from search_space import SpecError
-
         raise SpecError(f"{spec.name}: only causal specs stream; export without --stream, or train with --stream")
     frames = options.frames or spec.input.frames
     resolution = options.resolution or spec.input.resolution
