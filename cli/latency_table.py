@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=positive_int, help="clip frames (default: the space's)")
     parser.add_argument("--resolution", type=positive_int, help="input height and width (default: the space's)")
     parser.add_argument("--num-classes", type=positive_int, default=default(LatencyTableOptions, "num_classes"))
+    parser.add_argument("--calibration-networks", type=positive_int,
+                        default=default(LatencyTableOptions, "calibration_networks"),
+                        help="whole networks timed to learn how much slower units run inside a network")
     parser.add_argument("--threads", type=positive_int, nargs="+",
                         default=list(default(LatencyTableOptions, "threads")))
     parser.add_argument("--warmup", type=positive_int, default=default(LatencyTableOptions, "warmup"))
@@ -31,7 +34,8 @@ def table_options(args: argparse.Namespace):
     from deploy.options import LatencyTableOptions
 
     return LatencyTableOptions(stream=args.stream, frames=args.frames, resolution=args.resolution,
-                               num_classes=args.num_classes, threads=tuple(args.threads), warmup=args.warmup,
+                               num_classes=args.num_classes, calibration_networks=args.calibration_networks,
+                               threads=tuple(args.threads), warmup=args.warmup,
                                runs=args.runs, export_only=args.export_only, device=args.device)
 
 

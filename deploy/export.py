@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from infra.files import replaced_folder, write_bytes, write_json, write_text
-from infra.tf_runtime import native_logs_held
+from infra.tf_runtime import drop_retracing_notes, native_logs_held
 from search_space import SpecError
 from video_data.config import DataConfig
 from video_data.pipeline import ClipConfig, open_data
@@ -35,6 +35,8 @@ from .options import ExportOptions
 from .signatures import endpoint, zero_inputs
 
 __all__ = ["export_network", "calibration_clips", "exported_logits"]
+
+drop_retracing_notes()
 
 
 def calibration_clips(source: str, count: int, frames: int, resolution: int, stride: int) -> list[np.ndarray]:

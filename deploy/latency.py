@@ -1,18 +1,22 @@
 """Measured latency of a TFLite model under LiteRT (XNNPACK), as a phone or board would run it.
 
-A stream model is timed per frame (its states carried from call to call, as in a live feed); a
-base model per clip. Each thread count gets `warmup` untimed calls, then the median and 90th
-percentile of `runs` timed ones. The Keras model the export came from can be timed beside it
+A stream model is timed per frame, a base model per clip, as TFLite's benchmark tool times a
+model: inputs (a frame or clip, the states) set once, then only the interpreter's calls are
+timed (the cost does not depend on the values; copying states in and out through Python would
+add what an app on a device does not pay). Each thread count gets `warmup` untimed calls, then
+the median and 90th percentile of `runs` timed ones. The Keras model the export came from can be timed beside it
 (TensorFlow on this CPU, all its threads), which is what a search measures without exporting.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .litert import LiteRTModel
+from .unit_timing import call_times
 from .options import LatencyOptions
 
 __all__ = ["Timing", "time_litert", "time_keras"]
@@ -43,6 +47,10 @@ def _timed(call, options: LatencyOptions) -> tuple[float, float]:
         start = time.perf_counter()
         call()
         times.append(1e3 * (time.perf_counter() - start))
+    return _median_p90(times)
+
+
+def _median_p90(times: list[float]) -> tuple[float, float]:
     return float(np.median(times)), float(np.percentile(times, 90))
 
 
@@ -51,19 +59,7 @@ def time_litert(path, options: LatencyOptions) -> tuple[list[Timing], LiteRTMode
     timings, model = [], None
     for threads in options.threads:
         model = LiteRTModel(path, threads)
-        image = np.random.default_rng(0).uniform(0, 1, model.image_shape).astype(np.float32)
-        if model.streams:
-            states = model.initial_states()
-
-            def call():
-                nonlocal states
-                outputs = model(image, states)
-                outputs.pop("logits")
-                states = outputs
-        else:
-            def call():
-                model(image)
-        median, p90 = _timed(call, options)
+        median, p90 = _median_p90(call_times(Path(path), threads, options.warmup, options.runs))
         timings.append(Timing("litert", threads, "frame" if model.streams else "clip", median, p90, options.runs))
     return timings, model
 

@@ -3,14 +3,17 @@ every bottleneck a spec of the space can hold, head widths) as its own small TFL
 timed under LiteRT on this machine, or on a phone or board with the folder's own script.
 
 Folder: `units/NNNNN.tflite` (one per unit, written as it is converted, so `--resume` continues
-an interrupted build), `units.json` (the manifest: mode, input, style, each unit's key, group,
-GFLOPs and file), `measure_units.py` (`deploy.unit_timing`, standalone), and
-`latency_table_<T>t.json` per thread count timed here.
+an interrupted build), `calibration/NN.tflite` (a few whole networks of the space, which set
+the table's `scale`), `units.json` (the manifest: mode, input, style, each unit's key, group,
+GFLOPs and file, each calibration network's file and units), `measure_units.py`
+(`deploy.unit_timing`, standalone), and `latency_table_<T>t.json` per thread count timed here.
 """
 from __future__ import annotations
 
 import logging
+import random
 import shutil
+import tempfile
 from pathlib import Path
 
 import tensorflow as tf
@@ -19,13 +22,15 @@ from tqdm import tqdm
 
 from infra.files import write_bytes, write_json
 from infra.tf_runtime import native_logs_held
-from search_space import ArchSpec, SearchSpace
+from search_space import ArchSpec, SearchSpace, build_model
 from search_space.keras.builder import head_units, stem_unit
 from search_space.keras.layers import Bottleneck
-from search_space.latency import LatencyTable, Unit, space_units, style_of
+from search_space.latency import LatencyTable, Unit, space_units, spec_units, style_of, table_spec
 
 from . import unit_timing
-from .options import LatencyTableOptions
+from .export import export_network
+from .network import Network, with_live_branches
+from .options import ExportOptions, LatencyTableOptions
 
 __all__ = ["build_latency_table", "unit_tflite"]
 
@@ -90,6 +95,27 @@ def _call_model() -> bytes:
     return _convert(convert_variables_to_constants_v2(function.get_concrete_function()))
 
 
+def _calibration_networks(space: SearchSpace, options: LatencyTableOptions, frames: int, resolution: int,
+                          folder: Path, resume: bool) -> list[dict]:
+    """`options.calibration_networks` random networks of the space, exported whole as the table
+    will predict them, with the keys of their units."""
+    rng = random.Random(0)
+    networks = []
+    for index in range(options.calibration_networks):
+        spec = table_spec(space.to_spec(space.sample(rng), name=f"calibration{index}"), options.stream)
+        name = f"calibration/{index:02d}.tflite"
+        if not (resume and (folder / name).is_file()):
+            model = with_live_branches(build_model(spec, options.num_classes))
+            with tempfile.TemporaryDirectory() as scratch:
+                export_network(Network(model, [str(i) for i in range(options.num_classes)], "untrained"),
+                               ExportOptions(stream=options.stream, frames=frames, resolution=resolution,
+                                             check_frames=1), Path(scratch) / "export")
+                write_bytes(folder / name, (Path(scratch) / "export" / "model.tflite").read_bytes())
+        units = spec_units(spec, 1 if options.stream else frames, resolution, options.num_classes)
+        networks.append({"file": name, "units": [unit.key for unit in units]})
+    return networks
+
+
 def build_latency_table(space: SearchSpace, options: LatencyTableOptions, folder: str | Path,
                         resume: bool = False) -> list[LatencyTable]:
     """Exports every unit of `space` into `folder` (skipping those a resumed build already wrote),
@@ -109,7 +135,8 @@ def build_latency_table(space: SearchSpace, options: LatencyTableOptions, folder
     shutil.copyfile(unit_timing.__file__, folder / "measure_units.py")
     write_json(folder / unit_timing.MANIFEST, {
         "stream": options.stream, "frames": frames, "resolution": resolution, "num_classes": options.num_classes,
-        "style": style_of(template), "call_model": "units/call.tflite", "units": entries}, indent=1)
+        "style": style_of(template), "call_model": "units/call.tflite", "units": entries,
+        "calibration": _calibration_networks(space, options, frames, resolution, folder, resume)}, indent=1)
     if options.export_only:
         return []
     tables = []

@@ -76,13 +76,15 @@ class LatencyTableOptions:
 
     `stream`: units of the space's stream variant, timed per frame (else per clip of `frames`);
     `frames` / `resolution` default to the space's first choices; `num_classes` sizes the
-    classifier; `export_only` writes the unit models for another device to time.
+    classifier; `calibration_networks` whole networks of the space set how much slower units
+    run inside a network than alone; `export_only` writes the models for another device to time.
     """
 
     stream: bool = False
     frames: int | None = None
     resolution: int | None = None
     num_classes: int = 600
+    calibration_networks: int = 5
     threads: tuple[int, ...] = (1,)
     warmup: int = 3
     runs: int = 20
@@ -90,6 +92,6 @@ class LatencyTableOptions:
     device: str | None = None
 
     def __post_init__(self) -> None:
-        check_numbers(self, positive=("frames", "resolution", "num_classes", "warmup", "runs"))
+        check_numbers(self, positive=("frames", "resolution", "num_classes", "warmup", "runs", "calibration_networks"))
         if not self.threads or any(t < 1 for t in self.threads):
             raise OptionsError(f"threads: positive thread counts, got {list(self.threads)}")

@@ -10,14 +10,19 @@ board and run
 to write `FOLDER/latency_table_1t.json`, the table `search --latency-table` reads. Each unit
 model is timed as the whole network would be: inputs set once, `warmup` untimed calls, then
 the median of `runs` timed calls; an empty model's call time is measured the same way and
-taken off every unit, since a whole network pays it once.
+taken off every unit, since a whole network pays it once. A few whole networks of the space
+(`calibration/`) are timed too: units timed alone run faster than inside a network (their
+weights and activations stay in cache), and the median ratio of a whole network's time to the
+sum of its units is the table's `scale`.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -34,23 +39,47 @@ def _interpreter_class():
     return Interpreter
 
 
-def time_model(path: Path, threads: int, warmup: int, runs: int) -> float:
-    """Median milliseconds of one call of the TFLite model at `path`."""
-    interpreter = _interpreter_class()(model_path=str(path), num_threads=threads)
-    interpreter.allocate_tensors()
+@contextlib.contextmanager
+def _native_notices_dropped():
+    """The interpreter announces its XNNPACK delegate on the C-level stderr for every model: a
+    line per unit, thousands per table. (This file stands alone, so it cannot use the
+    toolkit's `infra.tf_runtime`.)"""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def call_times(path: Path, threads: int, warmup: int, runs: int) -> list[float]:
+    """Milliseconds of each of `runs` timed calls of the TFLite model at `path`."""
+    with _native_notices_dropped():
+        interpreter = _interpreter_class()(model_path=str(path), num_threads=threads)
+        interpreter.allocate_tensors()
     rng = np.random.default_rng(0)
     for detail in interpreter.get_input_details():
         shape, dtype = detail["shape"], detail["dtype"]
         value = rng.uniform(0, 1, shape).astype(dtype) if np.issubdtype(dtype, np.floating) else np.ones(shape, dtype)
         interpreter.set_tensor(detail["index"], value)
+    with _native_notices_dropped():  # the delegate is applied, and announced, at the first call
+        interpreter.invoke()
     for _ in range(warmup):
         interpreter.invoke()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         interpreter.invoke()
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+        times.append(1e3 * (time.perf_counter() - start))
+    return times
+
+
+def time_model(path: Path, threads: int, warmup: int, runs: int) -> float:
+    """Median milliseconds of one call of the TFLite model at `path`."""
+    return float(np.median(call_times(path, threads, warmup, runs)))
 
 
 def device_name() -> str:
@@ -81,10 +110,12 @@ def measure(folder: str | Path, threads: int, device: str | None = None, warmup:
         groups[unit["key"]] = unit["group"]
         if progress is not None:
             progress(index + 1, len(manifest["units"]))
+    ratios = [(time_model(folder / network["file"], threads, warmup, runs) - call_ms)
+              / sum(units[key]["ms"] for key in network["units"]) for network in manifest.get("calibration", [])]
     table = {"device": device or device_name(), "threads": threads, "stream": manifest["stream"],
              "frames": manifest["frames"], "resolution": manifest["resolution"],
              "num_classes": manifest["num_classes"], "style": manifest["style"], "call_ms": call_ms,
-             "units": units, "groups": groups}
+             "scale": float(np.median(ratios)) if ratios else 1.0, "units": units, "groups": groups}
     path = table_path(folder, threads)
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(json.dumps(table, indent=1))

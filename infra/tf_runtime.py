@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
-__all__ = ["load_tensorflow", "quiet_tensorflow_imports", "native_logs_held"]
+__all__ = ["load_tensorflow", "quiet_tensorflow_imports", "native_logs_held", "drop_retracing_notes"]
 
 _NOTICES = [r"All log messages before absl::InitializeLog\(\) is called", r"oneDNN custom operations are on",
             r"This TensorFlow binary is optimized to use available CPU", r"^To enable the following instructions:",
@@ -74,6 +74,18 @@ def native_logs_held() -> Iterator[None]:
                 capture.seek(0)
                 sys.stderr.write(capture.read().decode(errors="replace"))
                 sys.stderr.flush()
+
+
+def _without_retracing_notes(record) -> bool:
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
+def drop_retracing_notes() -> None:
+    """TensorFlow warns that a function was retraced when a reused worker trains its next
+    network, or an export traces its next model: what each should do, not a problem to report."""
+    logger = load_tensorflow().get_logger()
+    if _without_retracing_notes not in logger.filters:
+        logger.addFilter(_without_retracing_notes)
 
 
 def load_tensorflow() -> ModuleType:

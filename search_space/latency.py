@@ -153,7 +153,9 @@ class LatencyTable:
 
     `stream`: per frame of the stream variant (else per clip of `frames`). `call_ms` is what an
     interpreter call costs whatever the network (timed on an empty model): every unit's time
-    is net of it, and a prediction adds it once.
+    is net of it, and a prediction adds it once. `scale` is how much slower units run inside a
+    network than alone (cache), the median over a few whole networks of the space timed with
+    the units: a prediction is `call_ms + scale * (sum of its units)`.
     """
 
     device: str
@@ -165,6 +167,7 @@ class LatencyTable:
     style: str
     call_ms: float
     units: dict[str, dict[str, float]]  # key -> {"ms", "gflops"}
+    scale: float = 1.0
     groups: dict[str, str] = field(default_factory=dict)  # key -> its group (for estimates)
 
     def describe(self) -> str:
@@ -187,7 +190,7 @@ class LatencyTable:
             else:
                 estimated += self._estimate(unit)
         total = measured + estimated
-        return LatencyPrediction(self.call_ms + total, measured / total if total else 1.0)
+        return LatencyPrediction(self.call_ms + self.scale * total, measured / total if total else 1.0)
 
     def _estimate(self, unit: Unit) -> float:
         """The nearest-GFLOPs measured unit of the same group (else kind), scaled by GFLOPs."""

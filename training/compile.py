@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import warnings
 from typing import Iterator
 
 import keras
 import tensorflow as tf
 
+from infra.tf_runtime import drop_retracing_notes
 from search_space import ArchSpec, build_model
 
 from .recipe import Recipe
@@ -69,11 +69,7 @@ def quiet_fit() -> Iterator[None]:
         yield
 
 
-def _without_retracing_notes(record: logging.LogRecord) -> bool:
-    return "triggered tf.function retracing" not in record.getMessage()
-
-
-tf.get_logger().addFilter(_without_retracing_notes)
+drop_retracing_notes()
 
 
 def one_hot(num_classes: int):

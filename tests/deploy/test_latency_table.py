@@ -33,7 +33,8 @@ def test_the_space_units_hold_every_unit_of_every_spec_of_the_space():
 @pytest.fixture(scope="module")
 def stream_table(tmp_path_factory):
     folder = tmp_path_factory.mktemp("table")
-    options = LatencyTableOptions(stream=True, resolution=32, num_classes=5, threads=(1,), runs=5)
+    options = LatencyTableOptions(stream=True, resolution=32, num_classes=5, threads=(1,), runs=5,
+                                  calibration_networks=2)
     [table] = build_latency_table(TINY_SPACE, options, folder)
     return folder, table
 
@@ -44,6 +45,7 @@ def test_a_table_predicts_the_space_from_measurements_and_beyond_it_by_estimates
     spec = TINY_SPACE.to_spec(TINY_SPACE.sample(random.Random(1)))
     inside = table.predict(spec)
     assert inside.measured_share == 1.0 and inside.ms > table.call_ms > 0
+    assert 0.5 < table.scale < 3  # units inside a network run somewhat slower than alone, not 3x
     wider = spec.replace(blocks=(spec.blocks[0].__class__(40, spec.blocks[0].layers), *spec.blocks[1:]))
     outside = table.predict(wider)
     assert 0 < outside.measured_share < 1 and outside.ms > inside.ms
@@ -60,3 +62,5 @@ def test_the_device_script_times_an_exported_folder_without_the_toolkit(stream_t
     assert run.returncode == 0, run.stderr[-2000:]
     other = json.loads((folder / "latency_table_2t.json").read_text())
     assert other["device"] == "test board" and other["threads"] == 2 and set(other["units"]) == set(table.units)
+    assert other["scale"] > 0 and LatencyTable.load(folder / "latency_table_2t.json").predict(
+        TINY_SPACE.to_spec(TINY_SPACE.sample(random.Random(2)))).ms > 0

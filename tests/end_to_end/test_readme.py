@@ -65,7 +65,8 @@ def _tiny(argv: list[str], space: Path, latency_space: Path) -> list[str]:
     """The command with the flags that make it small appended (the last of a repeated flag wins)."""
     command = argv[0] if argv and not argv[0].startswith("-") else "search"
     if command == "latency-table":
-        return [*argv, "--space", str(latency_space), "--resolution", "32", "--runs", "3"]
+        return [*argv, "--space", str(latency_space), "--resolution", "32", "--runs", "3", "--calibration-networks",
+                "1"]
     if command == "search" and "--objective" in argv:
         return [*argv, *TINY_SEARCH, "--space", str(latency_space), "--latency-ms", "0:1000"]
     if "--resume" in argv and command == "search":

@@ -192,7 +192,7 @@ def test_latency_search_budgets_records_and_fronts_on_predicted_latency_and_meas
                         expansion_ratios=(2.0, 3.0), kernels=("1x3x3", "3x3x3"), head_widths=(32,))
     space.to_yaml(tmp_path / "space.yaml")
     built = subprocess.run([sys.executable, str(REPO / "run_search.py"), "latency-table", "--space",
-                            str(tmp_path / "space.yaml"), "--num-classes", "3", "--runs", "5", "--output",
+                            str(tmp_path / "space.yaml"), "--num-classes", "3", "--runs", "5", "--calibration-networks", "1", "--output",
                             str(tmp_path / "table")], capture_output=True, text=True)
     assert built.returncode == 0, built.stderr[-2000:]
     table_path = tmp_path / "table" / "latency_table_1t.json"
