@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
@@ -62,6 +63,7 @@ def main() -> None:
                        ExportOptions(stream=args.stream, frames=args.frames, resolution=args.resolution,
                                      check_frames=1), out)
         exported.append((spec, out / "model.tflite"))
+        keras.backend.clear_session()
     # This VM's speed drifts by tens of percent over minutes (see performance.md), so the
     # calibration networks are timed again beside the evaluated ones: the scale refitted now.
     manifest = json.loads((folder / "units.json").read_text())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import keras
 import pandas as pd
 
 from analysis.records import spec_of
@@ -38,6 +39,7 @@ def measure_front_latency(run: str | Path, table_path: str | Path) -> pd.DataFra
                            Path(scratch) / "export")
             timings, _ = time_litert(Path(scratch) / "export" / "model.tflite",
                                      LatencyOptions(threads=(table.threads,)))
+        keras.backend.clear_session()  # each export traces a model; hundreds would fill the memory
         rows.append({"trial_id": row["trial_id"], "arch_id": row["arch_id"], "top1": row["top1"],
                      "gflops": row["gflops"], "predicted_ms": row["latency_ms"],
                      "measured_ms": timings[0].median_ms, "device": table.device, "threads": table.threads})

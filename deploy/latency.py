@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .litert import LiteRTModel
-from .unit_timing import call_times
 from .options import LatencyOptions
+from .unit_timing import call_times
 
 __all__ = ["Timing", "time_litert", "time_keras"]
 

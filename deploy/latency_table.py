@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 from tqdm import tqdm
@@ -111,6 +112,7 @@ def _calibration_networks(space: SearchSpace, options: LatencyTableOptions, fram
                                ExportOptions(stream=options.stream, frames=frames, resolution=resolution,
                                              check_frames=1), Path(scratch) / "export")
                 write_bytes(folder / name, (Path(scratch) / "export" / "model.tflite").read_bytes())
+            keras.backend.clear_session()
         units = spec_units(spec, 1 if options.stream else frames, resolution, options.num_classes)
         networks.append({"file": name, "units": [unit.key for unit in units]})
     return networks
@@ -131,6 +133,8 @@ def build_latency_table(space: SearchSpace, options: LatencyTableOptions, folder
         name = f"units/{index:05d}.tflite"
         if not (resume and (folder / name).is_file()):
             write_bytes(folder / name, unit_tflite(template, unit, options.num_classes))
+            if index % 100 == 99:
+                keras.backend.clear_session()  # thousands of traced units would fill the memory
         entries.append({"key": unit.key, "group": unit.group, "gflops": unit.gflops, "file": name})
     shutil.copyfile(unit_timing.__file__, folder / "measure_units.py")
     write_json(folder / unit_timing.MANIFEST, {

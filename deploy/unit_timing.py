@@ -13,7 +13,9 @@ the median of `runs` timed calls; an empty model's call time is measured the sam
 taken off every unit, since a whole network pays it once. A few whole networks of the space
 (`calibration/`) are timed too: units timed alone run faster than inside a network (their
 weights and activations stay in cache), and the median ratio of a whole network's time to the
-sum of its units is the table's `scale`.
+sum of its units is the table's `scale`. Each network is timed right after its own units are
+timed again: a shared machine's speed drifts over minutes, and a ratio of two timings taken
+far apart would measure the drift.
 """
 from __future__ import annotations
 
@@ -110,8 +112,12 @@ def measure(folder: str | Path, threads: int, device: str | None = None, warmup:
         groups[unit["key"]] = unit["group"]
         if progress is not None:
             progress(index + 1, len(manifest["units"]))
-    ratios = [(time_model(folder / network["file"], threads, warmup, runs) - call_ms)
-              / sum(units[key]["ms"] for key in network["units"]) for network in manifest.get("calibration", [])]
+    files = {unit["key"]: unit["file"] for unit in manifest["units"]}
+    ratios = []
+    for network in manifest.get("calibration", []):
+        parts = sum(max(time_model(folder / files[key], threads, warmup, runs) - call_ms, 0.0)
+                    for key in network["units"])
+        ratios.append((time_model(folder / network["file"], threads, warmup, runs) - call_ms) / parts)
     table = {"device": device or device_name(), "threads": threads, "stream": manifest["stream"],
              "frames": manifest["frames"], "resolution": manifest["resolution"],
              "num_classes": manifest["num_classes"], "style": manifest["style"], "call_ms": call_ms,
