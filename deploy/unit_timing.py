@@ -86,12 +86,10 @@ def time_model(path: Path, threads: int, warmup: int, runs: int) -> float:
 
 def device_name() -> str:
     """The CPU's model name where the system says it, else the machine type."""
-    try:
+    with contextlib.suppress(OSError):  # no /proc (macOS, some boards): the machine type
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.lower().startswith(("model name", "hardware")):
                 return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
     return platform.processor() or platform.machine()
 
 

@@ -110,10 +110,10 @@ def space_units(space: SearchSpace, stream: bool, frames: int, resolution: int,
                 expand = make_divisible(ratio * width, 8)
                 for kernel in map(parse_kernel, space.kernels):
                     for cin in inputs:
-                        add(_layer_unit(template, _geometry(template, first, cin, width, expand, kernel,
+                        add(_layer_unit(template, _geometry(template, b, 0, cin, width, expand, kernel,
                                                             first.spec.stride, first.in_size)))
                     if max(space.depths[b]) > 1:
-                        add(_layer_unit(template, _geometry(template, first, width, width, expand, kernel, (1, 1, 1),
+                        add(_layer_unit(template, _geometry(template, b, 1, width, width, expand, kernel, (1, 1, 1),
                                                             first.out_size)))
         inputs = space.block_widths[b]
     for last in space.block_widths[4]:
@@ -125,12 +125,11 @@ def space_units(space: SearchSpace, stream: bool, frames: int, resolution: int,
     return template, list(units.values())
 
 
-def _geometry(spec: ArchSpec, first: LayerGeometry, cin: int, width: int, expand: int, kernel, stride,
+def _geometry(spec: ArchSpec, block: int, index: int, cin: int, width: int, expand: int, kernel, stride,
               size: Size) -> LayerGeometry:
-    layer = LayerSpec(expand, kernel, stride)
-    return LayerGeometry(f"block{first.block}_layer{0 if stride == first.spec.stride and size == first.in_size else 1}",
-                         first.block, 0, 1, layer, cin, width, se_hidden_filters(spec, expand), size,
-                         strided_size(size, stride))
+    """Layer `index` of `block` (0: the first, which strides; 1: any later one)."""
+    return LayerGeometry(f"block{block}_layer{index}", block, index, 1, LayerSpec(expand, kernel, stride), cin, width,
+                         se_hidden_filters(spec, expand), size, strided_size(size, stride))
 
 
 def _layer_unit(spec: ArchSpec, g: LayerGeometry) -> Unit:
