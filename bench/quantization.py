@@ -1,6 +1,8 @@
 """What float16 and int8 cost a trained stream model: held-out top-1 of the Keras model and of
-its TFLite exports (float32, float16, full-integer int8 calibrated on training clips), each fed
-frame by frame under LiteRT, and how often the exports' top class agrees with the float model's.
+its TFLite exports (float32, float16, int8 calibrated on training clips, and int8 with each kind
+of layer `--keep-float` offers left in float32, then all of them), each fed frame by frame under
+LiteRT, how often the exports' top class agrees with the float model's, their size and their
+per-frame latency (LiteRT, 1 thread).
 
     python bench/quantization.py --run runs/t0_stream   # a finished `train --stream` run
     python bench/quantization.py --train runs/t0_stream # trains it first (t0 stream, synthetic)
@@ -29,7 +31,8 @@ import numpy as np  # noqa: E402
 from deploy.export import export_network  # noqa: E402
 from deploy.litert import LiteRTModel  # noqa: E402
 from deploy.network import load_network  # noqa: E402
-from deploy.options import ExportOptions  # noqa: E402
+from deploy.latency import time_litert  # noqa: E402
+from deploy.options import FLOAT_LAYERS, ExportOptions, LatencyOptions  # noqa: E402
 from video_data.config import DataConfig  # noqa: E402
 from video_data.pipeline import ClipConfig, open_data  # noqa: E402
 
@@ -55,18 +58,25 @@ def main() -> None:
     labels = np.array([label for _, label in clips])
     keras_top = np.array([int(np.argmax(network.model.logits(clip).numpy()[0])) for clip, _ in clips])
     print(f"{spec.name} at {spec.input.frames}x{spec.input.resolution}^2, {len(clips)} held-out clips")
-    print(f"{'model':<22}{'size MB':>9}{'top-1':>8}{'agrees with Keras':>19}")
-    print(f"{'keras float32':<22}{'':>9}{np.mean(keras_top == labels):>8.3f}{'':>19}")
-    for quantize in ("none", "float16", "int8"):
+    print(f"{'model':<40}{'size MB':>9}{'top-1':>8}{'agrees with Keras':>19}{'ms/frame':>10}")
+    print(f"{'keras float32':<40}{'':>9}{np.mean(keras_top == labels):>8.3f}")
+    variants = [("none", ()), ("float16", ()), ("int8", ()), *[("int8", (kind,)) for kind in FLOAT_LAYERS],
+                ("int8", FLOAT_LAYERS)]
+    for quantize, keep_float in variants:
         with tempfile.TemporaryDirectory() as scratch:
             options = ExportOptions(stream=True, quantize=quantize, calibration="synthetic" if quantize == "int8"
-                                    else None, calibration_clips=32, check_frames=spec.input.frames)
+                                    else None, calibration_clips=32, keep_float=keep_float,
+                                    check_frames=spec.input.frames)
             manifest = export_network(network, options, Path(scratch) / "e")
             model = LiteRTModel(Path(scratch) / "e" / "model.tflite")
             top = np.array([int(np.argmax(model.frame_logits(clip)[-1])) for clip, _ in clips])
-        name = f"tflite {quantize if quantize != 'none' else 'float32'} stream"
-        print(f"{name:<22}{manifest['model_bytes'] / 1e6:>9.2f}{np.mean(top == labels):>8.3f}"
-              f"{np.mean(top == keras_top):>19.3f}")
+            (timing,), _ = time_litert(Path(scratch) / "e" / "model.tflite", LatencyOptions(threads=(1,), runs=200))
+        name = f"tflite {quantize if quantize != 'none' else 'float32'}"
+        if keep_float:
+            name += " + float " + ("all four" if keep_float == FLOAT_LAYERS else keep_float[0])
+            name += f" ({sum(manifest['float_ops'].values())} ops)"
+        print(f"{name:<40}{manifest['model_bytes'] / 1e6:>9.2f}{np.mean(top == labels):>8.3f}"
+              f"{np.mean(top == keras_top):>19.3f}{timing.median_ms:>10.2f}", flush=True)
 
 
 if __name__ == "__main__":

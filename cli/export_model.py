@@ -9,7 +9,7 @@ from .network_args import add_network_args, check_network_args, network
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from deploy.options import EXPORT_FORMATS, QUANTIZATIONS, ExportOptions
+    from deploy.options import EXPORT_FORMATS, FLOAT_LAYERS, QUANTIZATIONS, ExportOptions
 
     add_network_args(parser, "export random weights (to time the model or test an app, not to classify)")
     parser.add_argument("--stream", action="store_true",
@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quantize", default=default(ExportOptions, "quantize"), choices=QUANTIZATIONS)
     parser.add_argument("--calibration", help="int8: clips to calibrate on ('synthetic', a data folder or TFRecords)")
     parser.add_argument("--calibration-clips", type=positive_int, default=default(ExportOptions, "calibration_clips"))
+    parser.add_argument("--keep-float", nargs="+", choices=FLOAT_LAYERS, default=list(default(ExportOptions, "keep_float")),
+                        metavar="KIND", help=f"int8: kinds of layer left in float32 ({', '.join(FLOAT_LAYERS)})")
     parser.add_argument("--states-4d", action="store_true", help="stream states as 4-D tensors (GPU delegates)")
     parser.add_argument("--frames", type=positive_int,
                         help="clip frames of the input (stream: of the check and calibration clips); default: spec's")
@@ -31,7 +33,7 @@ def export_options(args: argparse.Namespace):
 
     return ExportOptions(format=args.format, quantize=args.quantize, stream=args.stream, states_4d=args.states_4d,
                          frames=args.frames, resolution=args.resolution, calibration=args.calibration,
-                         calibration_clips=args.calibration_clips)
+                         calibration_clips=args.calibration_clips, keep_float=tuple(args.keep_float))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{source.spec.name}: {options.format} {options.quantize if options.quantize != 'none' else 'float32'}, "
           f"{kind} at {manifest['resolution']}x{manifest['resolution']}, {manifest['model_bytes'] / 1e6:.1f} MB, "
           f"weights from {source.weights}")
+    if manifest["float_ops"]:
+        print("kept in float32: " + ", ".join(f"{kind} ({count} ops)" for kind, count in manifest["float_ops"].items()))
     print(f"checked against Keras on a {check['clip']} clip of {check['frames']} frames: max logit difference "
           f"{check['max_abs_error']:.2g} ({100 * check['relative_error']:.2g}% of the logit scale), top-1 agrees on "
           f"{100 * check['top1_agreement']:.0f}%")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -32,6 +31,7 @@ from video_data.pipeline import ClipConfig, open_data
 from .litert import LiteRTModel
 from .network import Network
 from .options import ExportOptions
+from .quantize import quantized_int8
 from .signatures import endpoint, zero_inputs
 
 __all__ = ["export_network", "calibration_clips", "exported_logits"]
@@ -74,21 +74,16 @@ def _write_saved_model(model, step, signature: dict, folder: Path) -> None:
         archive.write_out(str(folder), verbose=False)
 
 
-def _tflite(saved_model: Path, options: ExportOptions, representative) -> bytes:
+def _tflite(saved_model: Path, options: ExportOptions, representative) -> tuple[bytes, dict[str, int]]:
+    """The TFLite model, and for int8 how many ops each `keep_float` kind kept in float."""
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    if options.quantize == "int8":
+        return quantized_int8(converter, representative, options.keep_float)
     if options.quantize == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
-    elif options.quantize == "int8":
-        # Full-integer: every op runs in int8 (TFLITE_BUILTINS_INT8 refuses a float fallback);
-        # the interface stays float32 so states round-trip without re-quantising them by hand.
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    with native_logs_held(), warnings.catch_warnings():
-        # int8 calibration runs TensorFlow's own (deprecated) interpreter, which warns about itself.
-        warnings.filterwarnings("ignore", message=r"(?s).*tf.lite.Interpreter is deprecated")
-        return converter.convert()
+    with native_logs_held():
+        return converter.convert(), {}
 
 
 def exported_logits(path: Path, options: ExportOptions, video: np.ndarray) -> np.ndarray:
@@ -143,13 +138,16 @@ def export_network(network: Network, options: ExportOptions, output: str | Path)
     with replaced_folder(output) as staging, tempfile.TemporaryDirectory() as scratch:
         saved_model = staging / "saved_model" if options.format == "saved_model" else Path(scratch) / "saved_model"
         _write_saved_model(model, step, signature, saved_model)
+        float_ops = {}
         if options.format == "tflite":
-            write_bytes(staging / "model.tflite", _tflite(saved_model, options, representative))
+            model_bytes, float_ops = _tflite(saved_model, options, representative)
+            write_bytes(staging / "model.tflite", model_bytes)
         check = _check(reference, exported_logits(staging, options, check_clip))
         write_text(staging / "labels.txt", "".join(f"{name}\n" for name in network.class_names))
         manifest = {
             "spec": spec.to_dict(), "weights": network.weights, "num_classes": len(network.class_names),
             "options": dataclasses.asdict(options), "frames": frames, "resolution": resolution,
+            "float_ops": float_ops,
             "inputs": {name: {"shape": list(s.shape), "dtype": s.dtype.name} for name, s in signature.items()},
             "outputs": ["logits", *[name for name in signature if name != "image"]],
             "model_bytes": _size(staging), "check": {"frames": int(check_clip.shape[1]),

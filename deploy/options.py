@@ -8,7 +8,7 @@ from infra.config_io import check_numbers
 from infra.errors import OptionsError
 from infra.run_folder import RunKind
 
-__all__ = ["EXPORT_FORMATS", "EXPORT_RUN", "LATENCY_TABLE_RUN", "QUANTIZATIONS", "ExportOptions", "LatencyOptions",
+__all__ = ["EXPORT_FORMATS", "EXPORT_RUN", "FLOAT_LAYERS", "LATENCY_TABLE_RUN", "QUANTIZATIONS", "ExportOptions", "LatencyOptions",
            "LatencyTableOptions"]
 
 EXPORT_RUN = RunKind("model export", ("export.json",), resumable=False)
@@ -16,6 +16,8 @@ LATENCY_TABLE_RUN = RunKind("latency table", ("units.json", "units/*.tflite"))
 
 EXPORT_FORMATS = ("tflite", "saved_model")
 QUANTIZATIONS = ("none", "float16", "int8")
+# Kinds of layer an int8 export can keep in float32 (deploy/quantize.py says why each).
+FLOAT_LAYERS = ("pool", "hard_swish", "squeeze_excite", "classifier")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class ExportOptions:
     takes one frame per call, and `frames` is then the length of the clips it is checked and
     calibrated on. `calibration` is the data int8 quantisation measures activation ranges on
     (a data folder, TFRecords or 'synthetic'), `calibration_clips` how many of its clips.
+    `keep_float` names kinds of layer (`FLOAT_LAYERS`) an int8 model keeps in float32.
     `states_4d` reshapes 5-D stream states [1, T, H, W, C] to 4-D [1, T*H, W, C], which GPU
     delegates accept.
     """
@@ -38,6 +41,7 @@ class ExportOptions:
     resolution: int | None = None
     calibration: str | None = None
     calibration_clips: int = 32
+    keep_float: tuple[str, ...] = ()
     check_frames: int = 8
 
     def __post_init__(self) -> None:
@@ -51,6 +55,11 @@ class ExportOptions:
         if self.quantize == "int8" and self.calibration is None:
             raise OptionsError("quantize int8: give --calibration DATA (a data folder, TFRecords or 'synthetic') "
                                "to measure activation ranges on")
+        unknown = [kind for kind in self.keep_float if kind not in FLOAT_LAYERS]
+        if unknown:
+            raise OptionsError(f"keep_float: {', '.join(map(repr, unknown))} not among {', '.join(FLOAT_LAYERS)}")
+        if self.keep_float and self.quantize != "int8":
+            raise OptionsError("keep_float: only an int8 model has layers to keep in float; add --quantize int8")
         if self.states_4d and not self.stream:
             raise OptionsError("states_4d: only stream exports have states; add --stream")
 

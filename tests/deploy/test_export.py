@@ -107,6 +107,28 @@ def test_quantised_exports_cost_what_they_say(clip_export, tmp_path):
     assert "QUANTIZE" in ops and "DEQUANTIZE" in ops  # float interface, integer inside
 
 
+def _op_counts(path) -> dict[str, int]:
+    ops = LiteRTModel(path).interpreter._get_ops_details()
+    return {name: sum(op["op_name"] == name for op in ops) for name in {op["op_name"] for op in ops}}
+
+
+def test_int8_keeps_the_chosen_layers_in_float(stream_export, tmp_path):
+    network, folder, _ = stream_export
+    common = dict(stream=True, quantize="int8", calibration="synthetic", calibration_clips=2, check_frames=6)
+    full = export_network(network, ExportOptions(**common), tmp_path / "full")
+    kept = export_network(network, ExportOptions(**common, keep_float=("hard_swish", "squeeze_excite")),
+                          tmp_path / "kept")
+    assert full["float_ops"] == {} and kept["float_ops"]["hard_swish"] > 0 and kept["float_ops"]["squeeze_excite"] > 0
+    full_ops, kept_ops = _op_counts(tmp_path / "full" / "model.tflite"), _op_counts(tmp_path / "kept" / "model.tflite")
+    # Every float island is entered and left through a (de)quantisation; the SE weights stay float32.
+    assert kept_ops["DEQUANTIZE"] > full_ops["DEQUANTIZE"] and kept_ops["QUANTIZE"] > full_ops["QUANTIZE"]
+    assert full["model_bytes"] < kept["model_bytes"] < json.loads((folder / "export.json").read_text())["model_bytes"]
+    video = _video()
+    reference = LiteRTModel(folder / "model.tflite").frame_logits(video)
+    for name in ("full", "kept"):
+        assert _relative(reference, LiteRTModel(tmp_path / name / "model.tflite").frame_logits(video)) < 0.2
+
+
 def test_official_stream_fixture_exports_with_its_recorded_logits(official_dir, tmp_path):
     from deploy.network import load_network
 
