@@ -1,7 +1,7 @@
 """Hypervolume of Pareto fronts on fixed, normalised axes, so that runs and algorithms compare.
 
 Each objective is mapped to [0, 1] to be minimised: accuracy as error (1 - top-1), costs
-(GFLOPs, parameters) as log10 between fixed bounds. The reference point is (1, ..., 1) for
+(GFLOPs, parameters, predicted latency) as log10 between fixed bounds. The reference point is (1, ..., 1) for
 every run; a point beyond the bounds is clipped to them (it adds nothing). The hypervolume is
 the share of the unit box the front dominates: larger is better, 1 is unreachable. Computed
 exactly by slicing (HSO), which is fast for the fronts of a search (tens of points).
@@ -24,7 +24,8 @@ __all__ = ["Bounds", "normalise", "hypervolume", "hypervolume_curve", "edf"]
 class Bounds:
     """log10 bounds of each cost axis (the same for every run compared)."""
 
-    costs: dict = field(default_factory=lambda: {"gflops": (1e-3, 1e2), "params": (1e4, 1e8)})
+    costs: dict = field(default_factory=lambda: {"gflops": (1e-3, 1e2), "params": (1e4, 1e8),
+                                                  "latency_ms": (1e-1, 1e4)})
 
 
 def normalise(table: pd.DataFrame, objectives: Mapping[str, str] = ACCURACY_VS_COST,

@@ -6,7 +6,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["pareto_front", "ACCURACY_VS_COST", "cost_column", "COST_LABELS"]
+__all__ = ["pareto_front", "ACCURACY_VS_COST", "cost_column", "front_objectives", "COST_LABELS"]
 
 ACCURACY_VS_COST = {"top1": "max", "gflops": "min"}
 
@@ -21,6 +21,11 @@ def cost_column(table: pd.DataFrame) -> str:
     trial, else `gflops`."""
     latency = table.get("latency_ms")
     return "latency_ms" if latency is not None and len(table) and latency.notna().all() else "gflops"
+
+
+def front_objectives(table: pd.DataFrame) -> dict[str, str]:
+    """What a run's front and hypervolume weigh: top-1 against its cost (`cost_column`)."""
+    return {"top1": "max", cost_column(table): "min"}
 
 
 def pareto_front(table: pd.DataFrame, objectives: Mapping[str, str] = ACCURACY_VS_COST) -> pd.Series:

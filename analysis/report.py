@@ -1,8 +1,9 @@
 """The search report: one self-contained HTML page (figures embedded, no external URL) per
 search or across searches, and the figures as PNG files beside it.
 
-Sections: a summary per run (trials by status, best top-1, hypervolume); accuracy vs GFLOPs
-with every run's trials and fronts; hypervolume against completed trials (runs of one search
+Sections: a summary per run (trials by status, best top-1, hypervolume: on predicted latency
+where every run predicted it, else on GFLOPs); accuracy vs cost with every run's trials and
+fronts; hypervolume against completed trials (runs of one search
 algorithm pooled into a median and a band); per-trial learning curves; what the search
 learned (kernel types, depths and widths per block on the front vs all trials); the error EDF
 of the sampled architectures; proxy fidelity where `fidelity` has run; the front as a table
@@ -25,7 +26,7 @@ from infra.run_folder import RunKind, claim_output
 
 from .family_figures import plot_family_accuracy
 from .hypervolume import Bounds, hypervolume
-from .pareto import cost_column
+from .pareto import cost_column, front_objectives
 from .records import RunNotFoundError, load_runs, run_options, spec_of
 from .report_figures import accuracy_vs_gflops, edf_figure, hypervolume_figure, learned_figure, learning_curves
 
@@ -57,7 +58,7 @@ def _summary(table: pd.DataFrame, bounds: Bounds, groups: dict[str, str]) -> pd.
         rows.append({"run": run, "search algorithm": groups.get(run, "?"), "trials": len(part),
                      **{s: int(counts.get(s, 0)) for s in ("ok", "stopped_early", "interrupted", "error", "diverged", "oom")},
                      "best top-1": part["top1"].max(), "front": len(front),
-                     "hypervolume": hypervolume(front, bounds)})
+                     "hypervolume": hypervolume(front, bounds, front_objectives(table))})
     return pd.DataFrame(rows)
 
 

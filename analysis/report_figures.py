@@ -11,7 +11,7 @@ from search_space.summary import KERNEL_TYPES
 
 from .hypervolume import Bounds, edf, hypervolume_curve
 from .learned import block_choices, kernel_shares
-from .pareto import cost_column
+from .pareto import cost_column, front_objectives
 from .plots import log_cost_axis
 
 __all__ = ["accuracy_vs_gflops", "hypervolume_figure", "learning_curves", "learned_figure", "edf_figure"]
@@ -50,7 +50,8 @@ def hypervolume_figure(table: pd.DataFrame, groups: dict[str, str], bounds: Boun
     algorithm (`groups`: run -> algorithm), their median with the min-max band."""
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
-    curves = {run: hypervolume_curve(part, bounds) for run, part, _ in _runs(table)}
+    objectives = front_objectives(table)  # the same cost for every run: latency only where all predicted it
+    curves = {run: hypervolume_curve(part, bounds, objectives) for run, part, _ in _runs(table)}
     by_algorithm: dict[str, list[pd.Series]] = {}
     for run, curve in curves.items():
         by_algorithm.setdefault(groups.get(run, run), []).append(curve)
@@ -63,7 +64,7 @@ def hypervolume_figure(table: pd.DataFrame, groups: dict[str, str], bounds: Boun
         ax.plot(frame.index, frame.median(axis=1), color=colour, label=f"{name}: median of {len(members)} runs")
         ax.fill_between(frame.index, frame.min(axis=1), frame.max(axis=1), color=colour, alpha=0.2)
     ax.set_xlabel("completed trials")
-    ax.set_ylabel("hypervolume (error x log10 GFLOPs)")
+    ax.set_ylabel(f"hypervolume (error x log10 {'latency' if 'latency_ms' in objectives else 'GFLOPs'})")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

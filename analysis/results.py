@@ -12,7 +12,7 @@ import pandas as pd
 
 from infra.files import replaced_folder, save_figure, write_csv, write_parquet
 
-from .pareto import cost_column, pareto_front
+from .pareto import cost_column, front_objectives, pareto_front
 from .plots import plot_pareto
 from .records import spec_of
 
@@ -38,7 +38,7 @@ def write_results(folder: Path, table: pd.DataFrame, top_k: int | None = None) -
     table = table.copy()
     finished = table["status"] == "ok"
     cost = cost_column(table)
-    table["pareto"] = pareto_front(table.where(finished), {"top1": "max", cost: "min"}) & finished
+    table["pareto"] = pareto_front(table.where(finished), front_objectives(table)) & finished
     write_csv(table, folder / "trials.csv")
     write_parquet(table, folder / "trials.parquet")
     write_csv(table[table["pareto"]].sort_values(cost), folder / "pareto.csv")

@@ -7,6 +7,7 @@ import pytest
 
 from analysis import write_report
 from analysis.hypervolume import Bounds, edf, hypervolume, hypervolume_curve
+from analysis.pareto import front_objectives
 from conftest import write_run
 
 
@@ -22,6 +23,11 @@ def test_hypervolume_of_hand_computed_fronts():
     cube = Bounds({"gflops": (1e-2, 1.0), "params": (1e4, 1e6)})  # params at 0.5 for both
     assert hypervolume(three, cube, {"top1": "max", "gflops": "min", "params": "min"}) == pytest.approx(
         0.5 * (0.8 * 0.5 + 0.5 * 0.8 - 0.5 * 0.5))
+    # A latency search's front weighs predicted latency: 10 ms sits at 2/5 of log10 [0.1, 10^4] ms.
+    latency = pd.DataFrame({"top1": [0.5, 0.9], "gflops": [0.1, 0.1], "latency_ms": [10.0, 10.0 ** 4]})
+    assert front_objectives(latency) == {"top1": "max", "latency_ms": "min"}
+    assert hypervolume(latency, Bounds(), front_objectives(latency)) == pytest.approx(0.5 * 0.6)
+    assert front_objectives(latency.assign(latency_ms=[10.0, np.nan])) == {"top1": "max", "gflops": "min"}
 
 
 def test_hypervolume_never_falls_as_trials_complete_and_edf():
