@@ -64,6 +64,8 @@ def _chain(command: str) -> str | None:
 def _tiny(argv: list[str], space: Path, latency_space: Path) -> list[str]:
     """The command with the flags that make it small appended (the last of a repeated flag wins)."""
     command = argv[0] if argv and not argv[0].startswith("-") else "search"
+    if command == "latency" and "--arch" in argv:  # a real-size export: the same command at a small input
+        return [*argv, "--resolution", "64", "--runs", "5"]
     if command == "latency-table":
         return [*argv, "--space", str(latency_space), "--resolution", "32", "--runs", "3", "--calibration-networks",
                 "1"]
