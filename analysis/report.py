@@ -51,14 +51,14 @@ def _image(fig: Figure, folder: Path, name: str) -> str:
 
 
 def _summary(table: pd.DataFrame, bounds: Bounds, groups: dict[str, str]) -> pd.DataFrame:
-    rows = []
+    rows, objectives = [], front_objectives(table)
     for run, part in table.groupby("run", sort=False):
         counts = part["status"].value_counts()
         front = part[part["pareto"]]
         rows.append({"run": run, "search algorithm": groups.get(run, "?"), "trials": len(part),
                      **{s: int(counts.get(s, 0)) for s in ("ok", "stopped_early", "interrupted", "error", "diverged", "oom")},
                      "best top-1": part["top1"].max(), "front": len(front),
-                     "hypervolume": hypervolume(front, bounds, front_objectives(table))})
+                     "hypervolume": hypervolume(front, bounds, objectives)})
     return pd.DataFrame(rows)
 
 

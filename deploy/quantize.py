@@ -27,9 +27,9 @@ from .options import FLOAT_LAYERS
 __all__ = ["quantized_int8"]
 
 
-def _in_layer(name: str) -> Callable[[str, str], bool]:
-    """Ops traced inside a Keras layer called `name` (TensorFlow suffixes scopes with `_1`...)."""
-    scope = re.compile(rf"/{name}(_\d+)?/")
+def _in_layer(*names: str) -> Callable[[str, str], bool]:
+    """Ops traced inside a Keras layer called one of `names` (TensorFlow suffixes scopes with `_1`...)."""
+    scope = re.compile(rf"/({'|'.join(names)})(_\d+)?/")
     return lambda op, tensor: bool(scope.search(tensor))
 
 
@@ -40,7 +40,7 @@ _KINDS: dict[str, Callable[[str, str], bool]] = {
     "pool": lambda op, tensor: op in _POOL_OPS or _IN_POOL(op, tensor),
     "hard_swish": lambda op, tensor: op == "HARD_SWISH",
     "squeeze_excite": _in_layer("se"),
-    "classifier": lambda op, tensor: _in_layer("head")(op, tensor) or _in_layer("classifier")(op, tensor),
+    "classifier": _in_layer("head", "classifier"),
 }
 assert set(_KINDS) == set(FLOAT_LAYERS)
 

@@ -3,6 +3,7 @@ frame), with the official state names; float16 and int8 cost what they say; late
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -94,9 +95,8 @@ def test_clip_exports_reproduce_keras(clip_export, tmp_path):
     assert _relative(expected, exported_logits(tmp_path / "sm", options, video)) < 1e-4
 
 
-def _op_counts(path) -> dict[str, int]:
-    ops = LiteRTModel(path).interpreter._get_ops_details()
-    return {name: sum(op["op_name"] == name for op in ops) for name in {op["op_name"] for op in ops}}
+def _op_counts(path) -> Counter:
+    return Counter(op["op_name"] for op in LiteRTModel(path).interpreter._get_ops_details())
 
 
 def test_quantised_exports_cost_what_they_say_and_int8_keeps_the_chosen_layers_in_float(clip_export, tmp_path):
