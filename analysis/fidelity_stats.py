@@ -11,8 +11,10 @@ bins (does the proxy rank architectures of similar cost?); top-k overlap; the no
 and with four or more seeds the tau between the means of two halves of them (what a proxy
 averaging that many replicas per trial would reach, measured before paying for it); each
 single proxy seed against the reference (what one training reaches, where the proxy mean over
-many seeds flatters); and tau between an early epoch and the last, which is what ASHA's grace
-period should be chosen from.
+many seeds flatters); tau between an early epoch and the last, which is what ASHA's grace
+period should be chosen from; and when each training took off (`take_off_epoch`): a proxy whose
+curves wait at chance for a number of epochs that depends on the seed ranks by that wait, and
+how far seeds of one architecture differ in it says how much.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["Correlation", "rank_correlation", "advantage", "seed_agreement", "top_k_overlap", "per_architecture",
-           "fidelity_report", "summary_lines"]
+           "take_off_epoch", "fidelity_report", "summary_lines"]
 
 _STATISTICS: dict[str, Callable] = {
     "kendall": lambda x, y: stats.kendalltau(x, y).statistic,  # tau-b: ties in either ranking count
@@ -165,6 +167,31 @@ def _epoch_taus(trainings: pd.DataFrame, resamples: int) -> list[dict]:
             for e in range(matrix.shape[1])]
 
 
+def take_off_epoch(curve) -> int | None:
+    """The first epoch (from 1) at which a top-1 curve has made half of its rise, from its first
+    epoch to its best: when the training left its plateau. None for a curve that never rose."""
+    curve = np.asarray(curve, float)
+    if curve.size < 2 or not np.isfinite(curve).all() or curve.max() <= curve[0]:
+        return None
+    return int(np.argmax(curve >= curve[0] + 0.5 * (curve.max() - curve[0]))) + 1
+
+
+def _take_off(trainings: pd.DataFrame) -> dict:
+    """Per kind: the spread of take-off epochs over its trainings, and how far two seeds of one
+    architecture differ in it (mean over architectures of the mean over pairs of seeds)."""
+    result = {}
+    for kind, part in trainings[trainings["kind"].isin(["proxy", "reference"])].groupby("kind"):
+        epochs = part.assign(epoch=[take_off_epoch(c) for c in part["curve"]]).dropna(subset=["epoch"])
+        if epochs.empty:
+            continue
+        pairs = [abs(a - b) for _, arch in epochs.groupby("arch_id")
+                 for a, b in itertools.combinations(arch["epoch"], 2)]
+        result[kind] = {"trainings": len(epochs), "mean": float(epochs["epoch"].mean()),
+                        "min": int(epochs["epoch"].min()), "max": int(epochs["epoch"].max()),
+                        "seed_difference": float(np.mean(pairs)) if pairs else None}
+    return result
+
+
 def fidelity_report(trainings: pd.DataFrame, bins: int = 3, resamples: int = 2000) -> dict:
     """All fidelity statistics of a table of trainings (see the module docstring); every interval
     is a bootstrap of `resamples` resamples (about 35 of them for 16 epochs: fewer is quicker
@@ -198,6 +225,7 @@ def fidelity_report(trainings: pd.DataFrame, bins: int = 3, resamples: int = 200
         report[f"{kind}_seed_vs_seed_kendall"] = _agreement(table, kind, halves=False, resamples=resamples)
         report[f"{kind}_half_vs_half_kendall"] = _agreement(table, kind, halves=True, resamples=resamples)
     report["epoch_vs_last_kendall"] = _epoch_taus(trainings, resamples)
+    report["take_off_epoch"] = _take_off(trainings)
     return report
 
 
@@ -249,4 +277,8 @@ def summary_lines(report: dict) -> list[str]:
     epochs = [f"{e['epoch']}: {e['tau']['value']:+.2f}" for e in report.get("epoch_vs_last_kendall", [])
               if _known(e["tau"]["value"])]
     lines.append(f"  {'epoch vs last (proxy)':<24}{'  '.join(epochs)}")
+    for kind, entry in report.get("take_off_epoch", {}).items():
+        apart = entry["seed_difference"]
+        lines.append(f"  {kind + ' take-off epoch':<24}{entry['min']}-{entry['max']} (mean {entry['mean']:.1f})"
+                     + (f"; two seeds of one architecture {apart:.1f} epochs apart" if _known(apart) else ""))
     return lines

@@ -12,6 +12,7 @@ from analysis.fidelity_stats import (
     per_architecture,
     rank_correlation,
     seed_agreement,
+    take_off_epoch,
     top_k_overlap,
 )
 
@@ -147,3 +148,14 @@ def test_the_summary_names_each_ranking_and_leaves_out_what_was_not_measured():
     text = "\n".join(lines)
     assert "proxy vs reference      +1.00" in text and "GFLOPs vs reference     -1.00" in text
     assert "reference seed vs seed  n/a" in text and "nan" not in text and "seed means" not in text
+
+
+def test_take_off_is_when_a_curve_made_half_its_rise_and_seeds_are_compared_by_it():
+    assert take_off_epoch([0.07, 0.07, 0.08, 0.40, 0.60, 0.67]) == 4  # half of the rise 0.07 -> 0.67 is 0.37
+    assert take_off_epoch([0.2, 0.5, 0.8]) == 2 and take_off_epoch([0.07, 0.06, 0.07]) is None
+    rows = [{"arch_id": a, "kind": "proxy", "seed": seed, "top1": curve[-1], "gflops": 0.01 * i, "params": i,
+             "curve": curve}
+            for i, a in enumerate("abc")
+            for seed, curve in ((1, [0.1] * (2 + i) + [0.6] * (8 - i)), (2, [0.1] * (5 + i) + [0.6] * (5 - i)))]
+    report = fidelity_report(pd.DataFrame(rows), resamples=RESAMPLES)["take_off_epoch"]
+    assert report == {"proxy": {"trainings": 6, "mean": 5.5, "min": 3, "max": 8, "seed_difference": 3.0}}
