@@ -100,7 +100,8 @@ def seed_agreement(seeds, method: str = "kendall", halves: bool = False, confide
 
     def statistic(*cols):
         table = np.column_stack(cols)
-        return float(np.nanmean([correlation(table[:, a].mean(axis=1), table[:, b].mean(axis=1)) for a, b in pairs]))
+        values = np.array([correlation(table[:, a].mean(axis=1), table[:, b].mean(axis=1)) for a, b in pairs])
+        return float(np.nanmean(values)) if np.isfinite(values).any() else math.nan  # a resample of ties
 
     return _bootstrapped(matrix, statistic, method, confidence, resamples, seed)
 

@@ -49,7 +49,7 @@ def train_grid(jobs: list[GridJob], folder: Path, name: str, cpus: float = 1.0, 
 
     from infra.ray_cluster import connect
 
-    from .tune_runs import ProgressTable, fit_tuner, unfinished
+    from .tune_runs import ProgressTable, fit_tuner, saved_trials, unfinished
 
     experiment = (folder / "ray").resolve() / name
     by_key = {job.key: dataclasses.replace(job, data=job.data.absolute()) for job in jobs}
@@ -69,7 +69,7 @@ def train_grid(jobs: list[GridJob], folder: Path, name: str, cpus: float = 1.0, 
     connect(address)
     grid = fit_tuner(experiment, trainable, resume, create, retry_errored=True)
     rows = grid_rows(grid, by_key)
-    if unfinished(grid) or len(rows) < len(jobs):
+    if unfinished(saved_trials(grid)) or len(rows) < len(jobs):
         done = sum(row["status"] == "ok" for row in rows)
         raise Interrupted(f"{done} of {len(jobs)} trainings finished and are kept in {folder}/ray; run the same "
                           f"command with --resume to continue", rows)

@@ -15,7 +15,7 @@ from .options import SearchOptions
 from .searcher import BudgetSearcher
 from .trial import TrialTask, run_trial
 from .trial_records import RejectionLog, trial_record
-from .tune_runs import ProgressTable, curve_of, fit_tuner, unfinished
+from .tune_runs import ProgressTable, curve_of, fit_tuner, saved_trials, unfinished
 
 __all__ = ["run_ray", "tune_param_space", "EXPERIMENT"]
 
@@ -122,14 +122,16 @@ def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_par
 
     connect(options.address)
     grid = fit_tuner(output / "ray" / EXPERIMENT, trainable, resume, create)
-    left = unfinished(grid)
+    trials = saved_trials(grid)
+    left = unfinished(trials)
     records, choices = [], []
     for result in grid:
         trial_id = Path(result.path).name
         error = str(result.error).strip().splitlines()[-1][:300] if result.error is not None else None
-        spec = task.spec(result.config, trial_id)
+        config = trials[trial_id].config
+        spec = task.spec(config, trial_id)
         records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error,
                                     member_input=task.member_input, curve=curve_of(result),
                                     interrupted=trial_id in left, latency_ms=task.latency_ms(spec)))
-        choices.append({"trial_id": trial_id, **result.config})
+        choices.append({"trial_id": trial_id, **config})
     return records, choices

@@ -124,11 +124,16 @@ def fit_tuner(experiment: Path, trainable, resume: bool, create: Callable[[], tu
     return tuner.fit()
 
 
-def unfinished(grid: tune.ResultGrid) -> set[str]:
-    """Trials that an interruption (Ctrl-C) left pending or running: Tune's saved state, which
-    `--resume` continues. Their results look like failures or early stops otherwise."""
-    analysis = tune.ExperimentAnalysis(grid.experiment_path)
-    return {trial.trial_id for trial in analysis.trials if trial.status not in ("TERMINATED", "ERROR")}
+def saved_trials(grid: tune.ResultGrid) -> dict[str, "tune.experiment.Trial"]:
+    """Tune's saved state of each trial, by trial id: its status, and its config even when an
+    interruption (Ctrl-C) came before the trial's first report, whose Result then has none."""
+    return {trial.trial_id: trial for trial in tune.ExperimentAnalysis(grid.experiment_path).trials}
+
+
+def unfinished(trials: dict[str, "tune.experiment.Trial"]) -> set[str]:
+    """Trials that an interruption (Ctrl-C) left pending or running, which `--resume` continues.
+    Their results look like failures or early stops otherwise."""
+    return {trial_id for trial_id, trial in trials.items() if trial.status not in ("TERMINATED", "ERROR")}
 
 
 def curve_of(result) -> list[float]:
