@@ -11,6 +11,7 @@ so a stopped screen resumes, and two screens can run side by side on a 2-core ma
 
     python bench/proxy_takeoff.py --out /tmp/screen_default.jsonl
     python bench/proxy_takeoff.py --out /tmp/screen_lr1.jsonl --lr 1.0
+    python bench/proxy_takeoff.py --out /tmp/screen_actor.jsonl --actor-scale 1.6
 """
 from __future__ import annotations
 
@@ -92,9 +93,13 @@ def main() -> None:
     parser.add_argument("--label-smoothing", type=float)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--actor-scale", type=float, help="synthetic actor size (x the default's)")
     args = parser.parse_args()
     prepare_worker(args.threads)
-    proxy, data = proxy_from(args), DataConfig()
+    data = DataConfig()
+    if args.actor_scale is not None:
+        data = dataclasses.replace(data, synthetic=dataclasses.replace(data.synthetic, actor_scale=args.actor_scale))
+    proxy = proxy_from(args)
     out = Path(args.out)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
     done = {(row["arch"], row["seed"]) for row in rows}

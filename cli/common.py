@@ -87,6 +87,8 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--synthetic-resolution", type=positive_int,
                        default=default(SyntheticConfig, "resolution"))
     group.add_argument("--difficulty", type=fraction, default=default(SyntheticConfig, "difficulty"))
+    group.add_argument("--actor-scale", type=positive_float, default=default(SyntheticConfig, "actor_scale"),
+                       help="the moving actor's size, as a multiple of the default's")
 
 
 def data_config(args: argparse.Namespace):
@@ -96,6 +98,6 @@ def data_config(args: argparse.Namespace):
 
     synthetic = SyntheticConfig(num_classes=args.synthetic_classes, clips_per_class=args.synthetic_clips,
                                 frames=args.synthetic_frames, resolution=args.synthetic_resolution,
-                                difficulty=args.difficulty)
+                                difficulty=args.difficulty, actor_scale=args.actor_scale)
     return DataConfig(source=args.data, synthetic=synthetic, train_csv=args.train_csv, val_csv=args.val_csv,
                       video_root=args.video_root, fps=args.fps, max_missing=args.max_missing)

@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     proxy.add_argument("--proxy-clips", type=positive_int, help="synthetic clips per class")
     proxy.add_argument("--proxy-difficulty", type=fraction, help="synthetic data difficulty in [0, 1]")
     proxy.add_argument("--proxy-classes", type=positive_int, help="synthetic classes")
+    proxy.add_argument("--proxy-actor-scale", type=positive_float, help="synthetic actor size (x the default's)")
     parser.add_argument("--cpus-per-trial", type=positive_float, default=default(FidelityOptions, "cpus"))
     parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
     parser.add_argument("--resume", action="store_true",
@@ -49,7 +50,7 @@ def _measured_proxy(args: argparse.Namespace):
 
     if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_replicas,
                                        args.proxy_steps, args.proxy_lr, args.proxy_clips, args.proxy_difficulty,
-                                       args.proxy_classes)):
+                                       args.proxy_classes, args.proxy_actor_scale)):
         return None, None
     run = SearchOptions.load(args.run_dir)
     recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
@@ -62,7 +63,8 @@ def _measured_proxy(args: argparse.Namespace):
     synthetic = dataclasses.replace(synthetic, clips_per_class=args.proxy_clips or synthetic.clips_per_class,
                                     num_classes=args.proxy_classes or synthetic.num_classes,
                                     difficulty=synthetic.difficulty if args.proxy_difficulty is None
-                                    else args.proxy_difficulty)
+                                    else args.proxy_difficulty,
+                                    actor_scale=args.proxy_actor_scale or synthetic.actor_scale)
     return proxy, dataclasses.replace(run.data, synthetic=synthetic)
 
 

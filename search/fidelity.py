@@ -144,12 +144,15 @@ def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
 def _setting(proxy: ProxyConfig, data: DataConfig, frames: int | None, resolution: int | None) -> str:
     """8 hex digits naming a training setting: results of one setting are never mixed with another's.
 
-    One replica is left out of the text, so settings named before replicas existed keep their names.
+    One replica and an actor of the original size are left out of the text, so settings named
+    before those options existed keep their names (and their trainings).
     """
     plain = to_plain({"proxy": dataclasses.replace(proxy, seed=0), "data": data, "frames": frames,
                       "resolution": resolution})
     if plain["proxy"]["replicas"] == 1:
         del plain["proxy"]["replicas"]
+    if plain["data"]["synthetic"]["actor_scale"] == 1.0:
+        del plain["data"]["synthetic"]["actor_scale"]
     text = json.dumps(plain, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 

@@ -55,6 +55,21 @@ def test_synthetic_classes_differ_by_motion_not_appearance():
         SyntheticConfig(num_classes=len(CLASS_NAMES) + 1)
 
 
+def test_actor_scale_grows_only_the_actor():
+    # The actor's size draws no random numbers, so two scales of one clip differ exactly where
+    # the actor is painted: against a vanishing actor, its area, which goes as the scale squared.
+    def actor_pixels(scale):
+        config, no_actor = (SyntheticConfig(num_classes=2, actor_scale=s) for s in (scale, 1e-3))
+        return np.mean([(generate_clip(config, 0, i) != generate_clip(no_actor, 0, i)).any(-1).sum((1, 2)).mean()
+                        for i in range(10)])
+
+    one = actor_pixels(1.0)
+    assert 20 < one < 80  # 32x32 frames: a radius of 3-5 pixels
+    assert 3.0 < actor_pixels(2.0) / one < 4.5
+    with pytest.raises(OptionsError, match="actor_scale: "):
+        SyntheticConfig(actor_scale=0)
+
+
 def test_in_memory_source_splits_and_epochs():
     train, val = SyntheticSource(SMALL, CLIP, "train"), SyntheticSource(SMALL, CLIP, "val")
     assert (len(train), len(val)) == (12, 3)
