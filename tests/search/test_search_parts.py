@@ -178,7 +178,8 @@ def test_proxy_flags_describe_another_proxy_on_the_runs_settings(tmp_path):
     args = parser_for("fidelity").parse_args(["--run", str(tmp_path / "run")])
     assert _measured_proxy(args) == (None, None)  # no flag: the run's own proxy
     args = parser_for("fidelity").parse_args(["--run", str(tmp_path / "run"), "--proxy-epochs", "16",
-                                              "--proxy-classes", "4", "--proxy-steps", "0", "--proxy-actor-scale", "1.6"])
+                                              "--proxy-classes", "4", "--proxy-steps", "0",
+                                              "--proxy-actor-scale", "1.6"])
     proxy, data = _measured_proxy(args)
     assert (proxy.epochs, proxy.steps_per_epoch, proxy.batch_size) == (16, None, 4)
     assert (data.synthetic.num_classes, data.synthetic.clips_per_class, data.synthetic.actor_scale) == (4, 5, 1.6)
