@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     proxy.add_argument("--proxy-clips", type=positive_int, help="synthetic clips per class")
     proxy.add_argument("--proxy-difficulty", type=fraction, help="synthetic data difficulty in [0, 1]")
     proxy.add_argument("--proxy-classes", type=positive_int, help="synthetic classes")
-    proxy.add_argument("--proxy-actor-scale", type=positive_float, help="synthetic actor size (x the default's)")
+    proxy.add_argument("--proxy-actor-scale", type=positive_float, help="synthetic actor size (as --actor-scale)")
     parser.add_argument("--cpus-per-trial", type=positive_float, default=default(FidelityOptions, "cpus"))
     parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
     parser.add_argument("--resume", action="store_true",

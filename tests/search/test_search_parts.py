@@ -24,6 +24,7 @@ from search_space import (
     count_flops,
     preset,
 )
+from video_data.synthetic import SyntheticConfig
 
 
 def test_options_round_trip_and_name_bad_keys(tmp_path):
@@ -47,6 +48,9 @@ def test_options_round_trip_and_name_bad_keys(tmp_path):
             SearchOptions.load(tmp_path)
     with pytest.raises(OptionsError, match="no options.json"):
         SearchOptions.load(tmp_path / "absent")
+    del saved["data"]["synthetic"]["actor_scale"]  # a run stored before the option: the original actor
+    (tmp_path / "options.json").write_text(json.dumps(saved))
+    assert SearchOptions.load(tmp_path).data.synthetic.actor_scale == 1.0 != SyntheticConfig().actor_scale
 
 
 def test_tunas_reward():
@@ -179,10 +183,10 @@ def test_proxy_flags_describe_another_proxy_on_the_runs_settings(tmp_path):
     assert _measured_proxy(args) == (None, None)  # no flag: the run's own proxy
     args = parser_for("fidelity").parse_args(["--run", str(tmp_path / "run"), "--proxy-epochs", "16",
                                               "--proxy-classes", "4", "--proxy-steps", "0",
-                                              "--proxy-actor-scale", "1.6"])
+                                              "--proxy-actor-scale", "1.3"])
     proxy, data = _measured_proxy(args)
     assert (proxy.epochs, proxy.steps_per_epoch, proxy.batch_size) == (16, None, 4)
-    assert (data.synthetic.num_classes, data.synthetic.clips_per_class, data.synthetic.actor_scale) == (4, 5, 1.6)
+    assert (data.synthetic.num_classes, data.synthetic.clips_per_class, data.synthetic.actor_scale) == (4, 5, 1.3)
 
 
 def test_grid_rows_skip_jobs_an_interrupted_grid_never_started():
