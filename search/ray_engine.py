@@ -128,7 +128,7 @@ def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_par
     for result in grid:
         trial_id = Path(result.path).name
         error = str(result.error).strip().splitlines()[-1][:300] if result.error is not None else None
-        config = trials[trial_id].config
+        config = result.config or trials[trial_id].config  # a trial pending at Ctrl-C has no Result config
         spec = task.spec(config, trial_id)
         records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error,
                                     member_input=task.member_input, curve=curve_of(result),

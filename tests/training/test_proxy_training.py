@@ -70,11 +70,12 @@ def _replicas_train_as_their_lone_seeds(sources, tmp_path, epochs: int):
     both = train_proxy(spec, proxy, *sources, report=reports.append, checkpoint_dir=new_folder)
     assert [r["epoch"] for r in reports] == list(range(1, epochs + 1)) and reports[-1]["top1"] == both.top1
     alone = [train_proxy(spec, dataclasses.replace(proxy, seed=seed, replicas=1), *sources) for seed in (2, 3)]
-    # Two different trainings, whose mean lies further from each (half their gap) than the 1e-4 the mean is checked to.
-    assert both.status == "ok" and alone[0].loss != pytest.approx(alone[1].loss, rel=3e-4)
+    # Two different trainings (on this small task both may end near chance, 2e-4 apart), whose mean lies
+    # further from each (half their gap) than the 1e-5 it is checked to (measured: 5e-8).
+    assert both.status == "ok" and alone[0].loss != pytest.approx(alone[1].loss, rel=3e-5)
     assert both.top1 == pytest.approx(np.mean([a.top1 for a in alone]), abs=1e-6)
     assert both.top5 == pytest.approx(np.mean([a.top5 for a in alone]), abs=1e-6)
-    assert both.loss == pytest.approx(np.mean([a.loss for a in alone]), rel=1e-4)
+    assert both.loss == pytest.approx(np.mean([a.loss for a in alone]), rel=1e-5)
     finished = train_proxy(spec, proxy, *sources, resume_from=(str(folders[-1]), epochs))
     assert (finished.top1, finished.loss) == pytest.approx((both.top1, both.loss), rel=1e-5)
     if epochs > 1:
