@@ -88,7 +88,7 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
                        default=default(SyntheticConfig, "resolution"))
     group.add_argument("--difficulty", type=fraction, default=default(SyntheticConfig, "difficulty"))
     group.add_argument("--actor-scale", type=positive_float, default=default(SyntheticConfig, "actor_scale"),
-                       help="the moving actor's size (1: a radius of 9-14%% of the frame, as before this option)")
+                       help="the moving actor's size, a multiple of its default radius")
 
 
 def data_config(args: argparse.Namespace):

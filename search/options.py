@@ -106,11 +106,6 @@ class SearchOptions:
         if not path.is_file():
             raise OptionsError(f"{folder}: no {OPTIONS_FILE} (not a search run folder)")
         data = read_json(path, OPTIONS_FILE)
-        synthetic = data.get("data", {}).get("synthetic") if isinstance(data, dict) else None
-        if isinstance(synthetic, dict):
-            # Runs stored before `actor_scale` existed generated the actor at 1; resumed or
-            # re-measured, they must see the data they were searched on, not today's default.
-            synthetic.setdefault("actor_scale", 1.0)
         try:
             return from_plain(cls, data)
         except OptionsError as err:

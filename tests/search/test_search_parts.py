@@ -24,7 +24,6 @@ from search_space import (
     count_flops,
     preset,
 )
-from video_data.synthetic import SyntheticConfig
 
 
 def test_options_round_trip_and_name_bad_keys(tmp_path):
@@ -48,9 +47,6 @@ def test_options_round_trip_and_name_bad_keys(tmp_path):
             SearchOptions.load(tmp_path)
     with pytest.raises(OptionsError, match="no options.json"):
         SearchOptions.load(tmp_path / "absent")
-    del saved["data"]["synthetic"]["actor_scale"]  # a run stored before the option: the original actor
-    (tmp_path / "options.json").write_text(json.dumps(saved))
-    assert SearchOptions.load(tmp_path).data.synthetic.actor_scale == 1.0 != SyntheticConfig().actor_scale
 
 
 def test_tunas_reward():
