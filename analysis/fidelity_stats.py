@@ -1,11 +1,12 @@
 """Does a cheap proxy rank architectures as a longer training does? Rank statistics from records.
 
 Input: one row per training of an architecture (`arch_id`, `gflops`, `params`, `kind` =
-'proxy' or 'reference', `seed`, final `top1`, per-epoch `curve`). Output: the numbers NAS
+'proxy' or 'reference', `seed`, final `top1`, per-epoch `curve`; any further column is a
+training-free score of the architecture, such as a zero-cost proxy's). Output: the numbers NAS
 papers report for proxy fidelity (EcoNAS, NAS-Bench): Kendall tau-b and Spearman of the proxy
 ranking against the reference ranking, with bootstrap intervals (scipy); the same for ranking
-by GFLOPs or parameters alone, which a proxy must beat to be worth its cost, and the proxy's
-margin over each with a paired interval; tau within GFLOPs
+by GFLOPs, parameters or any other training-free score alone, which a proxy must beat to be
+worth its cost, and the proxy's margin over each with a paired interval; tau within GFLOPs
 bins (does the proxy rank architectures of similar cost?); top-k overlap; the noise ceiling
 (tau between two seeds of the proxy, and of the reference, averaged over every pair of seeds),
 and with four or more seeds the tau between the means of two halves of them (what a proxy
@@ -29,8 +30,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["Correlation", "rank_correlation", "advantage", "seed_agreement", "top_k_overlap", "per_architecture",
-           "take_off_epoch", "fidelity_report", "summary_lines"]
+__all__ = ["TRAINING_COLUMNS", "Correlation", "rank_correlation", "advantage", "seed_agreement", "top_k_overlap",
+           "per_architecture", "take_off_epoch", "fidelity_report", "summary_lines"]
+
+# What a training row holds; every other column of the input is a score of its architecture.
+TRAINING_COLUMNS = ("arch_id", "kind", "seed", "setting", "status", "top1", "curve")
 
 _STATISTICS: dict[str, Callable] = {
     "kendall": lambda x, y: stats.kendalltau(x, y).statistic,  # tau-b: ties in either ranking count
@@ -134,12 +138,17 @@ def per_architecture(trainings: pd.DataFrame) -> pd.DataFrame:
     """One row per architecture: cost, each seed's top-1 per kind, and the mean per kind."""
     wide = trainings.pivot_table(index="arch_id", columns=["kind", "seed"], values="top1", aggfunc="first")
     wide.columns = [f"{kind}_seed{seed}" for kind, seed in wide.columns]
-    info = trainings.groupby("arch_id")[["gflops", "params"]].first()
+    info = trainings.groupby("arch_id")[_free_scores(trainings)].first()
     table = info.join(wide)
     for kind in ("proxy", "reference"):
         columns = [c for c in table if c.startswith(f"{kind}_seed")]
         table[f"{kind}_mean"] = table[columns].mean(axis=1) if columns else math.nan
     return table.reset_index().sort_values("gflops").reset_index(drop=True)
+
+
+def _free_scores(trainings: pd.DataFrame) -> list[str]:
+    """The training-free scores of the architectures (GFLOPs and params first)."""
+    return [c for c in trainings if c not in TRAINING_COLUMNS]
 
 
 def _seed_columns(table: pd.DataFrame, kind: str) -> list[str]:
@@ -205,10 +214,13 @@ def fidelity_report(trainings: pd.DataFrame, bins: int = 3, resamples: int = 200
     report: dict = {"architectures": n, "trainings": int(trainings["kind"].isin(["proxy", "reference"]).sum())}
     for method in ("kendall", "spearman", "weighted"):
         report[f"proxy_vs_reference_{method}"] = correlate(proxy, reference, method).to_dict()
-    for baseline in ("gflops", "params"):
+    for baseline in _free_scores(trainings):
         report[f"{baseline}_vs_reference_kendall"] = correlate(table[baseline], reference).to_dict()
         report[f"proxy_minus_{baseline}_kendall"] = advantage(proxy, table[baseline], reference,
                                                               resamples=resamples).to_dict()
+        if baseline not in ("gflops", "params"):  # a score meant to stand in for training: also its Spearman
+            report[f"{baseline}_vs_reference_spearman"] = correlate(table[baseline], reference, "spearman").to_dict()
+            report[f"{baseline}_vs_proxy_kendall"] = correlate(table[baseline], proxy).to_dict()
     if "run_seed0" in table:  # the search's own scores (early-stopped trials at their last epoch)
         report["run_vs_reference_kendall"] = correlate(table["run_seed0"], reference).to_dict()
     groups = pd.qcut(table["gflops"].rank(method="first"), min(bins, max(1, n // 3)), labels=False)
@@ -272,6 +284,11 @@ def summary_lines(report: dict) -> list[str]:
         if "seed_vs_seed" in key and seeds > 2:
             note = f"{note}; mean over the {seeds * (seeds - 1) // 2} pairs of {seeds} seeds".lstrip("; ")
         lines.append(f"  {label:<24}{_tau(entry)}" + (f"   ({note})" if note else ""))
+    for key in (k for k in report if k.endswith("_vs_proxy_kendall")):  # the training-free scores
+        score = key.removesuffix("_vs_proxy_kendall")
+        lines.append(f"  {score + ' vs reference':<24}{_tau(report[f'{score}_vs_reference_kendall'])}   "
+                     f"(training-free; Spearman {_tau(report[f'{score}_vs_reference_spearman'])}; "
+                     f"vs the proxy {_tau(report[key])})")
     singles = [f"{s['value']:+.2f}" for s in report.get("proxy_one_seed_vs_reference_kendall", [])
                if _known(s["value"])]
     lines.append(f"  {'one proxy seed vs ref.':<24}{'  '.join(singles) or 'n/a'}   (each seed)")

@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     proxy.add_argument("--proxy-difficulty", type=fraction, help="synthetic data difficulty in [0, 1]")
     proxy.add_argument("--proxy-classes", type=positive_int, help="synthetic classes")
     proxy.add_argument("--proxy-actor-scale", type=positive_float, help="synthetic actor size (as --actor-scale)")
+    parser.add_argument("--zero-cost", action="store_true",
+                        help="also rank by zero-cost proxies (synflow, NASWOT, grad-norm, entropy): seconds an "
+                             "architecture, no training")
     parser.add_argument("--cpus-per-trial", type=positive_float, default=default(FidelityOptions, "cpus"))
     parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
     parser.add_argument("--resume", action="store_true",
@@ -78,7 +81,8 @@ def fidelity_options(args: argparse.Namespace):
                            clips=args.clips, classes=args.classes, steps=args.steps, proxy=proxy,
                            proxy_data=proxy_data,
                            kinds=("proxy",) if args.proxy_only else default(FidelityOptions, "kinds"),
-                           reference_from=args.reference_from, cpus=args.cpus_per_trial, address=args.address)
+                           reference_from=args.reference_from, zero_cost=args.zero_cost, cpus=args.cpus_per_trial,
+                           address=args.address)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,5 +92,6 @@ def run(args: argparse.Namespace) -> int:
     options = fidelity_options(args)
     report = run_fidelity(options, resume=args.resume)
     print("\n".join(summary_lines(report)))
-    print(f"results in {options.folder}/: fidelity.csv, fidelity.json, fidelity.png, trainings.csv")
+    extra = ", zero_cost.csv" if options.zero_cost else ""
+    print(f"results in {options.folder}/: fidelity.csv, fidelity.json, fidelity.png, trainings.csv{extra}")
     return 0

@@ -5,7 +5,9 @@ a reference fidelity (longer, more data, optionally bigger clips), as resumable 
 across GFLOPs, or the K best), trains each `seeds` times with the run's proxy and `seeds` times
 at the reference fidelity, and writes under `<run>/fidelity/`: `trainings.csv` (one row per
 training with its per-epoch top-1 curve), `fidelity.csv` (one row per architecture),
-`fidelity.json` (`analysis.fidelity_stats.fidelity_report`) and `fidelity.png`. Trainings are kept
+`fidelity.json` (`analysis.fidelity_stats.fidelity_report`) and `fidelity.png`; with `zero_cost`,
+each architecture's zero-cost scores too (`proxies.zero_cost`, kept in `zero_cost.csv`), ranked
+against the reference beside GFLOPs, params and the proxy. Trainings are kept
 with the setting they were trained at, so a rerun trains only what is missing and a reference
 measured once serves every proxy setting tried after it (`proxy`, `reference_from`): how a user
 checks a cheaper proxy on their own data without paying for the reference again.
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import load_run
-from analysis.fidelity_stats import fidelity_report, per_architecture
+from analysis.fidelity_stats import TRAINING_COLUMNS, fidelity_report, per_architecture
 from analysis.plots import plot_fidelity
 from analysis.records import trained_spec_of
 from infra.config_io import check_numbers, to_plain
@@ -41,7 +43,8 @@ __all__ = ["FidelityOptions", "run_fidelity", "select_architectures", "FIDELITY_
 
 _EXPERIMENT = "fidelity"
 FIDELITY_RUN = RunKind("fidelity measurement", ("trainings.csv", f"ray/{_EXPERIMENT}-*"))
-_COLUMNS = ["arch_id", "kind", "seed", "setting", "status", "top1", "curve"]
+_COLUMNS = list(TRAINING_COLUMNS)
+_ZERO_COST_FILE = "zero_cost.csv"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class FidelityOptions:
       kinds: what to train: 'proxy' and 'reference' (a proxy's seed-vs-seed noise ceiling
         alone needs no reference).
       reference_from: an earlier fidelity folder whose reference trainings are reused.
+      zero_cost: also score every architecture with the zero-cost proxies (seconds each, no
+        training) on the proxy's data.
     """
 
     run: str
@@ -79,6 +84,7 @@ class FidelityOptions:
     proxy_data: DataConfig | None = None
     kinds: tuple[str, ...] = ("proxy", "reference")
     reference_from: str | None = None
+    zero_cost: bool = False
     cpus: float = 1.0
     address: str | None = None
 
@@ -214,7 +220,28 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
     settings = _settings(setup)
     current = trainings[trainings["arch_id"].isin(architectures["arch_id"])
                         & (trainings["setting"] == trainings["kind"].map(settings))]
-    return write_fidelity(options.folder, _with_run_and_cost(current, architectures))
+    frame = _with_run_and_cost(current, architectures)
+    if options.zero_cost:
+        frame = frame.merge(_zero_cost(architectures, setup, options.folder, settings["proxy"]), on="arch_id",
+                            how="left")
+    return write_fidelity(options.folder, frame)
+
+
+def _zero_cost(architectures: pd.DataFrame, setup: _Setup, folder: Path, setting: str) -> pd.DataFrame:
+    """Each architecture's zero-cost scores at the proxy's shape and data, computed once per
+    proxy setting: kept in zero_cost.csv, so a rerun scores only architectures it has not seen."""
+    from proxies.zero_cost import score_architectures  # TensorFlow loads only when scores are asked for
+
+    path = folder / _ZERO_COST_FILE
+    kept = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["arch_id", "setting"])
+    known = set(kept.loc[kept["setting"] == setting, "arch_id"])
+    missing = {row.arch_id: setup.job(trained_spec_of(row._asdict()), "proxy")[0]
+               for row in architectures.itertuples() if row.arch_id not in known}
+    if missing:
+        scored = score_architectures(missing, setup.data, progress=print).assign(setting=setting)
+        kept = pd.concat([kept, scored], ignore_index=True)
+        write_csv(kept, path)
+    return kept[kept["setting"] == setting].drop(columns="setting")
 
 
 def _with_run_and_cost(trainings: pd.DataFrame, architectures: pd.DataFrame) -> pd.DataFrame:

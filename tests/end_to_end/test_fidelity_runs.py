@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 
-def _fidelity(tmp_path, seeds: int):
+def _fidelity(tmp_path, seeds: int, zero_cost: bool = False):
     import subprocess
     import sys
 
@@ -15,7 +15,7 @@ def _fidelity(tmp_path, seeds: int):
 
     write_run(tmp_path / "run", trials=3)
     command = [sys.executable, str(REPO / "run_search.py"), "fidelity", "--run", str(tmp_path / "run"),
-               "--seeds", str(seeds), "--epochs", "1", "--clips", "6"]
+               "--seeds", str(seeds), "--epochs", "1", "--clips", "6"] + (["--zero-cost"] if zero_cost else [])
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "proxy vs reference" in done.stdout and "noise ceiling" in done.stdout
@@ -28,18 +28,23 @@ def _fidelity(tmp_path, seeds: int):
     assert report["architectures"] == 3 and report["proxy_vs_reference_kendall"]["n"] == 3
     assert "run_vs_reference_kendall" in report  # the search's own scores count as seed 0
     assert len(pd.read_csv(folder / "fidelity.csv")) == 3 and (folder / "fidelity.png").stat().st_size > 1000
+    if zero_cost:  # each score ranked against the reference, beside GFLOPs
+        scores = pd.read_csv(folder / "zero_cost.csv")
+        assert len(scores) == 3 and scores[["synflow", "naswot", "grad_norm", "entropy"]].notna().all().all()
+        assert report["entropy_vs_reference_spearman"]["n"] == 3 and "synflow vs reference" in done.stdout
     grids = sorted((folder / "ray").iterdir())
     refused = subprocess.run(command, capture_output=True, text=True)  # a measurement is there: --resume or elsewhere
     assert refused.returncode == 2 and "already holds a fidelity measurement" in refused.stderr
     again = subprocess.run(command + ["--resume"], capture_output=True, text=True)  # finished ones are not redone
     assert again.returncode == 0 and sorted((folder / "ray").iterdir()) == grids
     assert pd.read_csv(folder / "trainings.csv").equals(trainings)
+    assert "zero-cost scores:" not in again.stdout  # scored once per proxy setting, kept
     return report
 
 
 @pytest.mark.e2e
 def test_fidelity_command_on_three_tiny_architectures(tmp_path):
-    _fidelity(tmp_path, seeds=1)
+    _fidelity(tmp_path, seeds=1, zero_cost=True)
 
 
 @pytest.mark.slow
