@@ -6,7 +6,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["pareto_front", "ACCURACY_VS_COST", "cost_column", "front_objectives", "COST_LABELS"]
+__all__ = ["pareto_front", "front_ranks", "ACCURACY_VS_COST", "cost_column", "score_column", "front_objectives",
+           "COST_LABELS"]
 
 ACCURACY_VS_COST = {"top1": "max", "gflops": "min"}
 
@@ -23,9 +24,17 @@ def cost_column(table: pd.DataFrame) -> str:
     return "latency_ms" if latency is not None and len(table) and latency.notna().all() else "gflops"
 
 
+def score_column(table: pd.DataFrame) -> str:
+    """The accuracy a run's front is on: `top1_mean`, the mean over fresh seeds of each
+    re-ranked architecture, where the run was re-ranked (`rerank`), else each trial's own top-1."""
+    mean = table.get("top1_mean")
+    return "top1_mean" if mean is not None and mean.notna().any() else "top1"
+
+
 def front_objectives(table: pd.DataFrame) -> dict[str, str]:
-    """What a run's front and hypervolume weigh: top-1 against its cost (`cost_column`)."""
-    return {"top1": "max", cost_column(table): "min"}
+    """What a run's front and its hypervolume weigh: its accuracy (`score_column`) against its
+    cost (`cost_column`)."""
+    return {score_column(table): "max", cost_column(table): "min"}
 
 
 def pareto_front(table: pd.DataFrame, objectives: Mapping[str, str] = ACCURACY_VS_COST) -> pd.Series:
@@ -49,3 +58,16 @@ def pareto_front(table: pd.DataFrame, objectives: Mapping[str, str] = ACCURACY_V
         better = (candidates > values[i]).any(axis=1)
         front[i] = not (at_least & better).any()
     return pd.Series(front, index=table.index, name="pareto")
+
+
+def front_ranks(table: pd.DataFrame, objectives: Mapping[str, str] = ACCURACY_VS_COST) -> pd.Series:
+    """Non-dominated sorting (as NSGA-II ranks a population): 1 for the Pareto front, 2 for the
+    front of the rows left once it is removed, and so on; NaN for rows with a NaN objective."""
+    ranks = pd.Series(np.nan, index=table.index, name="front_rank")
+    left = table[table[list(objectives)].notna().all(axis=1)]
+    level = 1
+    while len(left):
+        front = pareto_front(left, objectives)
+        ranks[front.index[front]] = level
+        left, level = left[~front], level + 1
+    return ranks

@@ -29,6 +29,7 @@ from .hypervolume import Bounds, hypervolume
 from .pareto import cost_column, front_objectives
 from .records import RunNotFoundError, load_runs, run_options, spec_of
 from .report_figures import accuracy_vs_gflops, edf_figure, hypervolume_figure, learned_figure, learning_curves
+from .retrained import RETRAINED_COLUMNS
 
 __all__ = ["write_report", "REPORT_MANIFEST"]
 
@@ -85,7 +86,8 @@ def _fidelity_section(folders: list[Path], out: Path) -> str:
 def _front_table(table: pd.DataFrame) -> str:
     cost = cost_column(table)
     front = table[table["pareto"]].sort_values(["run", cost])
-    columns = ["run", *_SUMMARY[:-3], *([cost] if cost != "gflops" else []), *_SUMMARY[-3:]]
+    retrained = [c for c in RETRAINED_COLUMNS if c in front and front[c].notna().any()]
+    columns = ["run", *_SUMMARY[:-3], *([cost] if cost != "gflops" else []), *_SUMMARY[-3:], *retrained]
     rows = []
     for _, row in front.iterrows():
         cells = "".join(f"<td>{html.escape(f'{row[c]:.4g}' if isinstance(row[c], float) else str(row[c]))}</td>"

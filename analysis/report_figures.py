@@ -11,8 +11,8 @@ from search_space.summary import KERNEL_TYPES
 
 from .hypervolume import Bounds, edf, hypervolume_curve
 from .learned import block_choices, kernel_shares
-from .pareto import cost_column, front_objectives
-from .plots import log_cost_axis
+from .pareto import cost_column
+from .plots import draw_front, log_cost_axis
 
 __all__ = ["accuracy_vs_gflops", "hypervolume_figure", "learning_curves", "learned_figure", "edf_figure"]
 
@@ -33,8 +33,7 @@ def accuracy_vs_gflops(table: pd.DataFrame) -> Figure:
         done, stopped = part[part["status"] == "ok"], part[part["status"] == "stopped_early"]
         ax.scatter(done[cost], done["top1"], s=16, color=colour, alpha=0.6)
         ax.scatter(stopped[cost], stopped["top1"], s=16, facecolors="none", edgecolors=colour, alpha=0.6)
-        front = part[part["pareto"]].sort_values(cost)
-        ax.plot(front[cost], front["top1"], "o-", color=colour, label=f"{run} front ({len(front)})")
+        draw_front(ax, part, colour, f"{run} front ({int(part['pareto'].sum())})")
     ax.scatter([], [], s=16, color="0.4", label="finished trial")
     ax.scatter([], [], s=16, facecolors="none", edgecolors="0.4", label="stopped early (last epoch)")
     log_cost_axis(ax, table[cost])
@@ -50,7 +49,9 @@ def hypervolume_figure(table: pd.DataFrame, groups: dict[str, str], bounds: Boun
     algorithm (`groups`: run -> algorithm), their median with the min-max band."""
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
-    objectives = front_objectives(table)  # the same cost for every run: latency only where all predicted it
+    # The trials' own scores as they came in (re-trainings come after the search), on the same
+    # cost for every run: latency only where all predicted it.
+    objectives = {"top1": "max", cost_column(table): "min"}
     curves = {run: hypervolume_curve(part, bounds, objectives) for run, part, _ in _runs(table)}
     by_algorithm: dict[str, list[pd.Series]] = {}
     for run, curve in curves.items():

@@ -12,7 +12,7 @@ import pandas as pd
 
 from infra.files import replaced_folder, save_figure, write_csv, write_parquet
 
-from .pareto import cost_column, front_objectives, pareto_front
+from .pareto import cost_column, front_objectives, pareto_front, score_column
 from .plots import plot_pareto
 from .records import spec_of
 
@@ -20,9 +20,10 @@ __all__ = ["write_results", "export_configs"]
 
 
 def export_configs(table: pd.DataFrame, folder: Path, top_k: int | None = None) -> list[Path]:
-    """Each Pareto architecture (best top-1 first, at most `top_k`) as a spec YAML in `folder`,
-    which is replaced as a whole: a re-export keeps no config of an earlier one."""
-    rows = table[table["pareto"]].sort_values("top1", ascending=False)
+    """Each Pareto architecture (best top-1 first, by the re-trainings' mean in a re-ranked run;
+    at most `top_k`) as a spec YAML in `folder`, which is replaced as a whole: a re-export keeps
+    no config of an earlier one."""
+    rows = table[table["pareto"]].sort_values(score_column(table), ascending=False)
     if top_k:
         rows = rows.head(top_k)
     names = [f"pareto_{row['trial_id']}" for _, row in rows.iterrows()]
@@ -34,9 +35,10 @@ def export_configs(table: pd.DataFrame, folder: Path, top_k: int | None = None) 
 
 def write_results(folder: Path, table: pd.DataFrame, top_k: int | None = None) -> pd.DataFrame:
     """Adds the `pareto` column (finished trials only; top-1 against GFLOPs, or against predicted
-    latency in a latency search) and writes pareto.csv, pareto.png, configs/."""
+    latency in a latency search; in a re-ranked run, the re-ranked architectures by the mean of
+    their re-trainings) and writes pareto.csv, pareto.png, configs/."""
     table = table.copy()
-    finished = table["status"] == "ok"
+    finished = (table["status"] == "ok") & table[score_column(table)].notna()
     cost = cost_column(table)
     table["pareto"] = pareto_front(table.where(finished), front_objectives(table)) & finished
     write_csv(table, folder / "trials.csv")

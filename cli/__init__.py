@@ -24,6 +24,7 @@ COMMANDS = {
     "search": ("cli.search", "search the MoViNet space (the default command)"),
     "export": ("cli.export", "re-export the Pareto configs of a finished search"),
     "report": ("cli.report", "self-contained HTML report of one or several search runs"),
+    "rerank": ("cli.rerank", "re-train a finished search's best architectures with fresh seeds: a front with spread"),
     "fidelity": ("cli.fidelity", "does the proxy rank a run's architectures as training does?"),
     "flops": ("cli.flops", "analytic GFLOPs and parameters of a preset or spec YAML"),
     "scale": ("cli.scale", "emit the A0-A6 family from one base with a scaling rule (or fit the rule)"),

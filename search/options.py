@@ -19,7 +19,8 @@ from scaling.targets import FAMILY
 from search_space import ArchSpec, Budget, InputSpec, SearchSpace
 from video_data.config import DataConfig
 
-__all__ = ["SearchOptions", "TrialResources", "FitOptions", "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
+__all__ = ["SearchOptions", "TrialResources", "FitOptions", "RerankOptions", "SEARCH_ALGORITHMS", "SCHEDULERS",
+           "REWARDS", "ENGINES"]
 
 SEARCH_ALGORITHMS = ("random", "optuna", "nsga2")
 SCHEDULERS = ("asha", "none")
@@ -143,3 +144,22 @@ class FitOptions:
         resolution = max([2 * self.resolution] + [s.input.resolution for s in specs])
         return dataclasses.replace(self.data, synthetic=dataclasses.replace(self.data.synthetic, frames=frames,
                                                                             resolution=resolution))
+
+
+@dataclass(frozen=True)
+class RerankOptions:
+    """Which architectures of the search run `run` to re-train (`search.rerank`), and how often.
+
+    Attributes:
+      top: architectures re-trained, by non-dominated rank (front first).
+      seeds: fresh trainings of each, with seeds after the run's own proxy seed.
+    """
+
+    run: str
+    top: int = 5
+    seeds: int = 3
+    cpus: float = 1.0
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("top", "seeds", "cpus"))

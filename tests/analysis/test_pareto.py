@@ -32,3 +32,27 @@ def test_pareto_front_rejects_unknown_direction_and_handles_empty():
     with pytest.raises(ValueError, match="direction must be 'max' or 'min'"):
         pareto_front(pd.DataFrame({"top1": [1.0]}), {"top1": "up"})
     assert pareto_front(pd.DataFrame({"top1": [], "gflops": []})).empty
+
+
+def test_front_ranks_peel_fronts_in_order():
+    from analysis.pareto import front_ranks
+
+    table = pd.DataFrame({"top1": [0.9, 0.8, 0.7, 0.6, None], "gflops": [2.0, 1.0, 2.0, 3.0, 1.0]})
+    # a and b trade off; c is dominated by both; d only by c's front and above; NaN is unranked
+    assert front_ranks(table).tolist()[:4] == [1, 1, 2, 3] and pd.isna(front_ranks(table)[4])
+
+
+def test_retrainings_give_mean_spread_and_a_t_interval():
+    from analysis.retrained import with_retrainings
+
+    table = pd.DataFrame({"trial_id": ["t0", "t1"], "arch_id": ["a", "b"], "top1": [0.9, 0.5]})
+    retrainings = pd.DataFrame({"arch_id": ["a", "a", "a", "a"], "seed": [1, 2, 3, 4],
+                                "status": ["ok", "ok", "ok", "error"], "top1": [0.5, 0.6, 0.7, None]})
+    out = with_retrainings(table, retrainings)
+    a = out.set_index("arch_id").loc["a"]
+    assert (a["top1_n"], a["top1_mean"], a["top1_sd"]) == (3, pytest.approx(0.6), pytest.approx(0.1))
+    half_width = 2.919986 * 0.1 / 3 ** 0.5  # Student t, 2 degrees of freedom, 90%
+    assert (a["top1_low"], a["top1_high"]) == (pytest.approx(0.6 - half_width), pytest.approx(0.6 + half_width))
+    assert a["top1_seeds"] == "[0.5, 0.6, 0.7]" and pd.isna(out.set_index("arch_id").loc["b", "top1_mean"])
+    again = with_retrainings(out, retrainings.head(1))  # a second call replaces the columns
+    assert again.set_index("arch_id").loc["a", "top1_n"] == 1 and list(again.columns) == list(out.columns)
