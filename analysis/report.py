@@ -52,8 +52,9 @@ def _image(fig: Figure, folder: Path, name: str) -> str:
 
 
 def _summary(table: pd.DataFrame, bounds: Bounds, groups: dict[str, str]) -> pd.DataFrame:
-    rows, objectives = [], front_objectives(table)
+    rows = []
     for run, part in table.groupby("run", sort=False):
+        objectives = front_objectives(part)  # a re-ranked run's front is on its re-trainings' means
         counts = part["status"].value_counts()
         front = part[part["pareto"]]
         rows.append({"run": run, "search algorithm": groups.get(run, "?"), "trials": len(part),

@@ -80,6 +80,8 @@ def _tiny(argv: list[str], space: Path, latency_space: Path) -> list[str]:
     if command == "fidelity":
         return [*argv, "--sample", "3", "--seeds", "1", "--epochs", "1", "--clips", "5"] + (
             ["--proxy-epochs", "1"] if any(a.startswith("--proxy-") for a in argv) else [])
+    if command == "rerank":
+        return [*argv, "--top", "2", "--seeds", "1"]
     if command == "scale" and ("--fit" in argv or "x3d" in argv):
         return [*argv, "--candidates", "2", "--steps", "1", "--epochs", "1", "--fit-frames", "4", *TINY_DATA]
     if command in ("train", "train-family"):
