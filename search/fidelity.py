@@ -39,7 +39,8 @@ from video_data.config import DataConfig
 from .grid import GridJob, train_grid
 from .options import SearchOptions
 
-__all__ = ["FidelityOptions", "run_fidelity", "select_architectures", "FIDELITY_RUN"]
+__all__ = ["FidelityOptions", "run_fidelity", "select_architectures", "training_setup", "TrainingSetup",
+           "FIDELITY_RUN"]
 
 _EXPERIMENT = "fidelity"
 FIDELITY_RUN = RunKind("fidelity measurement", ("trainings.csv", f"ray/{_EXPERIMENT}-*"))
@@ -113,7 +114,7 @@ def select_architectures(table: pd.DataFrame, sample: int = 20, top: int | None 
 
 
 @dataclass(frozen=True)
-class _Setup:
+class TrainingSetup:
     """The two fidelities every job trains at."""
 
     proxy: ProxyConfig
@@ -131,7 +132,9 @@ class _Setup:
         return spec.replace(input=shape), self.reference, self.reference_data
 
 
-def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
+def training_setup(options: FidelityOptions, run: SearchOptions) -> TrainingSetup:
+    """The proxy and reference trainings `options` describe on the run's settings (also what
+    scores other architectures against the same reference, e.g. a run's front)."""
     proxy = options.proxy or run.proxy
     # One network per reference training: the reference's own seeds are its noise ceiling.
     reference = dataclasses.replace(run.proxy, epochs=options.epochs or 3 * run.proxy.epochs,
@@ -144,7 +147,8 @@ def _setup(options: FidelityOptions, run: SearchOptions) -> _Setup:
                                         num_classes=options.classes or synthetic.num_classes, frames=frames,
                                         resolution=max(synthetic.resolution, options.resolution or 0))
         data = dataclasses.replace(data, synthetic=synthetic)
-    return _Setup(proxy, options.proxy_data or run.data, reference, data, options.frames, options.resolution)
+    return TrainingSetup(proxy, options.proxy_data or run.data, reference, data, options.frames,
+                         options.resolution)
 
 
 def _setting(proxy: ProxyConfig, data: DataConfig, frames: int | None, resolution: int | None) -> str:
@@ -163,12 +167,12 @@ def _setting(proxy: ProxyConfig, data: DataConfig, frames: int | None, resolutio
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
-def _settings(setup: _Setup) -> dict[str, str]:
+def _settings(setup: TrainingSetup) -> dict[str, str]:
     return {"proxy": _setting(setup.proxy, setup.data, None, None),
             "reference": _setting(setup.reference, setup.reference_data, setup.frames, setup.resolution)}
 
 
-def _jobs(architectures: pd.DataFrame, setup: _Setup, seeds: int, kinds: tuple[str, ...],
+def _jobs(architectures: pd.DataFrame, setup: TrainingSetup, seeds: int, kinds: tuple[str, ...],
           done: set[tuple]) -> list[GridJob]:
     """The trainings not yet in `done` ((arch_id, kind, seed, setting) of finished ones)."""
     settings, jobs = _settings(setup), []
@@ -200,7 +204,7 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
     claim_output(options.folder, FIDELITY_RUN, resume)
     if options.reference_from and not (Path(options.reference_from) / "trainings.csv").is_file():
         raise UserError(f"{options.reference_from}: no trainings.csv (not a fidelity folder) for --reference-from")
-    setup = _setup(options, run)
+    setup = training_setup(options, run)
     options.folder.mkdir(parents=True, exist_ok=True)
     earlier = _earlier(options.folder)
     if options.reference_from:
@@ -227,7 +231,8 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
     return write_fidelity(options.folder, frame)
 
 
-def _zero_cost(architectures: pd.DataFrame, setup: _Setup, folder: Path, setting: str) -> pd.DataFrame:
+def _zero_cost(architectures: pd.DataFrame, setup: TrainingSetup, folder: Path,
+               setting: str) -> pd.DataFrame:
     """Each architecture's zero-cost scores at the proxy's shape and data, computed once per
     proxy setting: kept in zero_cost.csv, so a rerun scores only architectures it has not seen."""
     from proxies.zero_cost import score_architectures  # TensorFlow loads only when scores are asked for

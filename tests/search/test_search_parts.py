@@ -155,15 +155,15 @@ def test_a_family_members_record_is_at_its_input_and_keeps_the_proxys():
 def test_reference_is_longer_by_default_and_takes_its_own_steps(tmp_path):
     from conftest import write_run
     from search import SearchOptions
-    from search.fidelity import FidelityOptions, _setup
+    from search.fidelity import FidelityOptions, training_setup
 
     write_run(tmp_path / "run", trials=3)
     run = SearchOptions.load(tmp_path / "run")
-    default = _setup(FidelityOptions(run=str(tmp_path / "run")), run)
+    default = training_setup(FidelityOptions(run=str(tmp_path / "run")), run)
     assert default.proxy == run.proxy and default.reference.epochs == 3 * run.proxy.epochs
     assert default.reference.steps_per_epoch is None and default.reference_data.synthetic.clips_per_class == 10
     assert default.reference_data.synthetic.num_classes == 3
-    chosen = _setup(FidelityOptions(run=str(tmp_path / "run"), epochs=24, clips=5, classes=4, steps=18), run)
+    chosen = training_setup(FidelityOptions(run=str(tmp_path / "run"), epochs=24, clips=5, classes=4, steps=18), run)
     assert (chosen.reference.epochs, chosen.reference.steps_per_epoch) == (24, 18)
     assert chosen.reference_data.synthetic.clips_per_class == 5 and chosen.proxy == run.proxy
     assert chosen.reference_data.synthetic.num_classes == 4 and chosen.data.synthetic.num_classes == 3
