@@ -6,6 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .pareto import COST_LABELS, cost_column, score_column
+from .retrained import CONFIDENCE
 
 __all__ = ["plot_pareto", "plot_fidelity", "plot_candidates", "log_cost_axis", "draw_front"]
 
@@ -21,17 +22,18 @@ def log_cost_axis(ax, cost: pd.Series) -> None:
     ax.set_xlabel(COST_LABELS.get(str(cost.name), str(cost.name)))
 
 
-def draw_front(ax, table: pd.DataFrame, colour: str, label: str) -> pd.DataFrame:
-    """A run's front as a line over its cost; in a re-ranked run at the re-trainings' mean, each
-    point with its 90% interval. Returns the front's rows in cost order."""
-    cost, score = cost_column(table), score_column(table)
+def draw_front(ax, table: pd.DataFrame, cost: str, colour: str, label: str) -> pd.DataFrame:
+    """A run's front as a line over `cost` (the figure's axis, the same for every run drawn); in a
+    re-ranked run at the re-trainings' mean, each point with its interval. Returns the front's
+    rows in cost order."""
+    score = score_column(table)
     front = table[table["pareto"]].sort_values(cost)
     if score == "top1_mean":
         spread = [(front[score] - front["top1_low"]).fillna(0.0), (front["top1_high"] - front[score]).fillna(0.0)]
         counts = sorted({int(front["top1_n"].min()), int(front["top1_n"].max())}) if len(front) else [0]
         seeds = "-".join(map(str, counts))
         ax.errorbar(front[cost], front[score], yerr=spread, fmt="o-", color=colour, capsize=3,
-                    label=f"{label}: mean of {seeds} fresh seeds, 90% interval")
+                    label=f"{label}: mean of {seeds} fresh seeds, {CONFIDENCE:.0%} interval")
     else:
         ax.plot(front[cost], front[score], "o-", color=colour, label=label)
     return front
@@ -49,7 +51,7 @@ def plot_pareto(table: pd.DataFrame, title: str = "") -> Figure:
     if len(stopped):
         ax.scatter(stopped[cost], stopped["top1"], s=18, facecolors="none", edgecolors="0.6",
                    label="stopped early (last epoch)")
-    best = draw_front(ax, table, "tab:red", "Pareto front (configs/pareto_<trial>.yaml)")
+    best = draw_front(ax, table, cost, "tab:red", "Pareto front (configs/pareto_<trial>.yaml)")
     for i, (_, row) in enumerate(best.iterrows()):  # labels alternate above and below the line
         ax.annotate(str(row["trial_id"]), (row[cost], row[score_column(table)]), fontsize=7, color="tab:red",
                     xytext=(4, 5 if i % 2 == 0 else -11), textcoords="offset points")

@@ -33,7 +33,7 @@ def accuracy_vs_gflops(table: pd.DataFrame) -> Figure:
         done, stopped = part[part["status"] == "ok"], part[part["status"] == "stopped_early"]
         ax.scatter(done[cost], done["top1"], s=16, color=colour, alpha=0.6)
         ax.scatter(stopped[cost], stopped["top1"], s=16, facecolors="none", edgecolors=colour, alpha=0.6)
-        draw_front(ax, part, colour, f"{run} front ({int(part['pareto'].sum())})")
+        draw_front(ax, part, cost, colour, f"{run} front ({int(part['pareto'].sum())})")
     ax.scatter([], [], s=16, color="0.4", label="finished trial")
     ax.scatter([], [], s=16, facecolors="none", edgecolors="0.4", label="stopped early (last epoch)")
     log_cost_axis(ax, table[cost])

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["RETRAINED_COLUMNS", "with_retrainings"]
+__all__ = ["RETRAINED_COLUMNS", "CONFIDENCE", "with_retrainings"]
 
+CONFIDENCE = 0.9  # of the interval of a re-ranked architecture's mean top-1
 RETRAINED_COLUMNS = ("top1_seeds", "top1_n", "top1_mean", "top1_sd", "top1_low", "top1_high")
 
 
@@ -30,14 +31,17 @@ def _summary(scores: pd.Series, confidence: float) -> dict:
             "top1_sd": sd, "top1_low": float(low), "top1_high": float(high)}
 
 
-def with_retrainings(table: pd.DataFrame, retrainings: pd.DataFrame, confidence: float = 0.9) -> pd.DataFrame:
+def with_retrainings(table: pd.DataFrame, retrainings: pd.DataFrame,
+                     confidence: float = CONFIDENCE) -> pd.DataFrame:
     """`table` (trial records) with the `RETRAINED_COLUMNS` of each architecture's finished
-    re-trainings (`retrainings`: one row per training, `arch_id`, `seed`, `status`, `top1`);
-    NaN for architectures never re-trained. Columns from an earlier call are replaced."""
+    re-trainings (`retrainings`: one row per training, `trial_id` of the trial it re-trains,
+    `arch_id`, `seed`, `status`, `top1`), on that one trial: another trial of the same
+    architecture stays a single training, so a front never holds an architecture twice. NaN for
+    trials never re-trained; columns from an earlier call are replaced."""
     table = table.drop(columns=[c for c in RETRAINED_COLUMNS if c in table])
     finished = retrainings[retrainings["status"] == "ok"].sort_values(["arch_id", "seed"])
     if finished.empty:
         return table.assign(**{c: np.nan for c in RETRAINED_COLUMNS})
-    summary = pd.DataFrame([{"arch_id": arch_id, **_summary(part["top1"], confidence)}
-                            for arch_id, part in finished.groupby("arch_id")])
-    return table.merge(summary, on="arch_id", how="left")
+    summary = pd.DataFrame([{"trial_id": part["trial_id"].iloc[0], **_summary(part["top1"], confidence)}
+                            for _, part in finished.groupby("arch_id")])
+    return table.merge(summary, on="trial_id", how="left")

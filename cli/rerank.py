@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .common import default, positive_float, positive_int
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,14 +25,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "is new)")
 
 
-def summary(table) -> str:
+def summary(table: "pd.DataFrame") -> str:
     """The re-ranked front, one line per architecture: mean top-1 with its spread."""
     from analysis.pareto import cost_column
 
     cost = cost_column(table)
+    from analysis.retrained import CONFIDENCE
+
     front = table[table["pareto"]].sort_values(cost)
     lines = [f"front of the re-ranked architectures (mean top-1 of {int(front['top1_n'].max())} fresh seeds, "
-             f"90% interval):"] if len(front) else ["no re-ranked architecture finished"]
+             f"{CONFIDENCE:.0%} interval):"]
     lines += [f"  {row['trial_id']}  {row[cost]:.4g} {cost}  top-1 {row['top1_mean']:.3f} "
               f"[{row['top1_low']:.3f}, {row['top1_high']:.3f}]  (its trial: {row['top1']:.3f})"
               for _, row in front.iterrows()]

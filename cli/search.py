@@ -5,21 +5,13 @@ import argparse
 import dataclasses
 import time
 
-from .common import add_data_args, data_config, default, non_negative_int, positive_float, positive_int
+from .common import add_data_args, data_config, default, positive_float, positive_int
 
 
 def add_search_args(parser: argparse.ArgumentParser) -> None:
     """The flags of a search (also those of each member search of `family`)."""
     from proxies.config import ProxyConfig
-    from search.options import (
-        ENGINES,
-        REWARDS,
-        SCHEDULERS,
-        SEARCH_ALGORITHMS,
-        RerankOptions,
-        SearchOptions,
-        TrialResources,
-    )
+    from search.options import ENGINES, REWARDS, SCHEDULERS, SEARCH_ALGORITHMS, SearchOptions, TrialResources
 
     add_data_args(parser)
     parser.add_argument("--num-samples", type=positive_int, default=default(SearchOptions, "num_samples"),
@@ -53,11 +45,6 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replicas", type=positive_int, default=default(ProxyConfig, "replicas"),
                         help="networks trained per trial from different seeds; the trial scores their mean")
     parser.add_argument("--seed", type=int, default=default(SearchOptions, "seed"), help="search algorithm seed")
-    parser.add_argument("--rerank", type=non_negative_int, default=0,
-                        help="after the trials, re-train the K best architectures (front first) with fresh seeds "
-                             "and quote the front by their mean (as `run_search.py rerank`; 0: no re-ranking)")
-    parser.add_argument("--rerank-seeds", type=positive_int, default=default(RerankOptions, "seeds"),
-                        help="fresh trainings of each architecture --rerank re-trains")
     parser.add_argument("--smoke-test", action="store_true",
                         help="the smallest search that runs every part (2 one-epoch trials, about a minute): "
                              "checks an installation or a cluster")
@@ -99,7 +86,14 @@ def _budget(args: argparse.Namespace):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from search.options import RerankOptions
+
     add_search_args(parser)
+    parser.add_argument("--rerank", type=positive_int,
+                        help="after the trials, re-train the K best architectures (front first) with fresh seeds "
+                             "and quote the front by their mean (as `run_search.py rerank`)")
+    parser.add_argument("--rerank-seeds", type=positive_int, default=default(RerankOptions, "seeds"),
+                        help="fresh trainings of each architecture --rerank re-trains")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,21 +3,25 @@
 Four published training-free scores, each adapted to this space where it has to be:
 
 - `synflow` (Tanaka et al. 2020, as a NAS score in Abdelfattah et al. 2021): every weight
-  replaced by its absolute value, an all-ones clip in, and the sum over weights of
-  |weight x d(sum of logits)/d(weight)|; stored as its natural log (the raw score spans hundreds
-  of orders of magnitude). Computed in float64, as the reference implementation does, since the
-  positive network's activations outgrow float32 within a few dozen layers.
+  replaced by its absolute value, an all-ones clip in, batch norm at its initial identity (the
+  reference implementation scores a copy without it), and the sum over the conv and dense
+  kernels of |kernel x d(sum of logits)/d(kernel)|; stored as its natural log (the raw score
+  spans hundreds of orders of magnitude). Computed in float64, as the reference implementation
+  does, since the positive network's activations outgrow float32 within a few dozen layers.
 - `naswot` (Mellor et al. 2021): the log-determinant of the kernel that counts, for each pair of
-  clips in a batch, the units on the same side of zero at every activation's input: networks
-  that tell the clips of a batch apart at initialisation train better. The units are the inputs
-  of every activation function (hard-swish's linear region starts at 0, as ReLU's does).
+  clips in a batch, the units on the same side of zero before every activation: networks that
+  tell the clips of a batch apart at initialisation train better. ReLU's binary code is whether
+  a unit is active; for hard-swish and swish it is the same sign test, since their output is
+  positive exactly where their input is.
 - `grad_norm` (Abdelfattah et al. 2021): the summed L2 norms of the cross-entropy loss's
-  gradients on one labelled batch.
-- `entropy` (the Gaussian entropy score of MAE-DET / TinyNAS and E3D, Wang et al. 2023, a
-  training-free score for 3D video CNNs): weights drawn from N(0, 1), a Gaussian clip in, batch
-  norm at its initial identity, and the sum over the five blocks of the log standard deviation
-  of the block's output feature map (a Gaussian's entropy is its log standard deviation plus a
-  constant): how much information the network's features can carry.
+  gradients with respect to the conv and dense kernels, on one labelled batch.
+- `entropy`: the multi-scale Gaussian entropy of MAE-DET / TinyNAS (Sun et al. 2022), the family
+  of training-free scores E3D (Wang et al. 2023) brought to 3D video CNNs: weights drawn from
+  N(0, 1), a Gaussian clip in, batch norm at its initial identity, and the sum over the five
+  blocks, with equal weights, of the log standard deviation of the block's output feature map (a
+  Gaussian's entropy is its log standard deviation plus a constant): how much information the
+  features can carry. It is measured by a forward pass, not E3D's analytic STEntr-Score with
+  its spatio-temporal refinement factor.
 
 Every score opens the ReZero scales to 1 first. At initialisation they are 0, so each residual
 branch outputs nothing and every score would read only the chain of skips: no kernel size,
@@ -70,6 +74,12 @@ def _open_network(spec: ArchSpec, num_classes: int, seed: int, dtype: str = "flo
     return model
 
 
+def _kernels(model: keras.Model) -> list[tf.Variable]:
+    """The conv and dense kernels: what the published scores sum over (no biases, batch-norm
+    scales or ReZero scalars)."""
+    return [v for v in model.trainable_variables if len(v.shape) >= 2]
+
+
 def _naswot_and_grad_norm(model: keras.Model, clips: tf.Tensor, labels: tf.Tensor) -> tuple[float, float]:
     """One training-mode pass: the activation-pattern kernel's log-determinant and the loss's gradient norm."""
     n = int(clips.shape[0])
@@ -89,7 +99,7 @@ def _naswot_and_grad_norm(model: keras.Model, clips: tf.Tensor, labels: tf.Tenso
     with tf.GradientTape() as tape:
         logits = model(clips, training=True)
         loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
-    gradients = tape.gradient(loss, model.trainable_variables)
+    gradients = tape.gradient(loss, _kernels(model))
     grad_norm = float(sum(tf.norm(g) for g in gradients if g is not None))
     sign, log_det = np.linalg.slogdet(kernel.numpy())
     return (float(log_det) if sign > 0 else -math.inf), grad_norm
@@ -98,7 +108,7 @@ def _naswot_and_grad_norm(model: keras.Model, clips: tf.Tensor, labels: tf.Tenso
 def _synflow(model: keras.Model, shape: tuple[int, ...]) -> float:
     for variable in model.trainable_variables:
         variable.assign(tf.abs(variable))
-    weights = model.trainable_variables
+    weights = _kernels(model)
     with tf.GradientTape() as tape:
         total = tf.reduce_sum(model(tf.ones([1, *shape], tf.float64), training=False))
     gradients = tape.gradient(total, weights)
@@ -109,9 +119,8 @@ def _synflow(model: keras.Model, shape: tuple[int, ...]) -> float:
 
 def _entropy(model: keras.Model, spec: ArchSpec, shape: tuple[int, ...], seed: int) -> float:
     rng = np.random.default_rng(seed)
-    for variable in model.trainable_variables:
-        if len(variable.shape) >= 2:  # conv and dense kernels; batch norm stays the identity it starts as
-            variable.assign(rng.standard_normal(variable.shape))
+    for variable in _kernels(model):  # batch norm stays the identity it starts as
+        variable.assign(rng.standard_normal(variable.shape))
     x = tf.constant(rng.standard_normal([2, *shape]))
     x, _ = model.stem(x, {}, training=False)
     blocks = [g.block for g in walk(spec).layers]

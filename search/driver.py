@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import write_report, write_results
+from analysis import write_report
 from infra.config_io import to_plain
 from infra.errors import Interrupted, UserError
 from infra.run_folder import RunKind, claim_output
@@ -24,6 +24,7 @@ from video_data.config import DataConfig
 
 from .member_space import plan_target
 from .options import SearchOptions
+from .rerank import apply_retrainings
 from .trial import TrialTask
 from .trial_records import RejectionLog, write_run_tables
 
@@ -123,7 +124,7 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
         from .ray_engine import run_ray
 
         records, choices = run_ray(options, task, log, plan.seed_params, resume)
-    table = write_results(output, write_run_tables(output, records, choices, plan.space))
+    table = apply_retrainings(output, write_run_tables(output, records, choices, plan.space))
     write_report([output])
     if (table["status"] == "interrupted").any() or len(table) < options.num_samples:
         finished = int(table["status"].isin(["ok", "stopped_early"]).sum())

@@ -187,7 +187,9 @@ def _jobs(architectures: pd.DataFrame, setup: TrainingSetup, seeds: int, kinds: 
 
 def _earlier(folder: Path) -> pd.DataFrame:
     path = folder / "trainings.csv"
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=_COLUMNS)
+    # Settings are hex digests: read as text, or one of digits alone comes back a number and never matches.
+    return pd.read_csv(path, dtype={"setting": str, "arch_id": str}) if path.is_file() \
+        else pd.DataFrame(columns=_COLUMNS)
 
 
 def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
@@ -238,7 +240,8 @@ def _zero_cost(architectures: pd.DataFrame, setup: TrainingSetup, folder: Path,
     from proxies.zero_cost import score_architectures  # TensorFlow loads only when scores are asked for
 
     path = folder / _ZERO_COST_FILE
-    kept = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["arch_id", "setting"])
+    kept = pd.read_csv(path, dtype={"setting": str, "arch_id": str}) if path.is_file() \
+        else pd.DataFrame(columns=["arch_id", "setting"])
     known = set(kept.loc[kept["setting"] == setting, "arch_id"])
     missing = {row.arch_id: setup.job(trained_spec_of(row._asdict()), "proxy")[0]
                for row in architectures.itertuples() if row.arch_id not in known}

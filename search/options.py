@@ -153,6 +153,8 @@ class RerankOptions:
     Attributes:
       top: architectures re-trained, by non-dominated rank (front first).
       seeds: fresh trainings of each, with seeds after the run's own proxy seed.
+      cpus: CPUs each training reserves on a Ray node.
+      address: an existing Ray cluster (None: a private local instance).
     """
 
     run: str

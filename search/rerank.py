@@ -22,14 +22,14 @@ from analysis import load_run, write_report, write_results
 from analysis.pareto import cost_column, front_ranks
 from analysis.records import trained_spec_of
 from analysis.retrained import with_retrainings
-from infra.errors import RunExistsError
+from infra.errors import Interrupted, RunExistsError
 from infra.files import write_csv
 from search_space import UserError
 
 from .grid import GridJob, train_grid
 from .options import RerankOptions, SearchOptions
 
-__all__ = ["run_rerank", "rerank_candidates", "RERANK_FILE"]
+__all__ = ["run_rerank", "apply_retrainings", "rerank_candidates", "RERANK_FILE"]
 
 RERANK_FILE = "rerank.csv"
 _EXPERIMENT = "rerank"
@@ -39,14 +39,15 @@ _COLUMNS = ["trial_id", "arch_id", "seed", "status", "top1", "curve"]
 def rerank_candidates(table: pd.DataFrame, top: int) -> pd.DataFrame:
     """The `top` best distinct finished architectures of a trials table by non-dominated rank
     on the trials' own scores (front first), best top-1 first within a rank."""
-    finished = table[table["status"] == "ok"].drop_duplicates("arch_id")
+    finished = table[table["status"] == "ok"].sort_values("top1", ascending=False).drop_duplicates("arch_id")
     ranks = front_ranks(finished, {"top1": "max", cost_column(finished): "min"})
     ranked = finished.assign(front_rank=ranks).dropna(subset=["front_rank"])
     return ranked.sort_values(["front_rank", "top1"], ascending=[True, False]).head(top)
 
 
 def _earlier(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=_COLUMNS)
+    return pd.read_csv(path, dtype={"trial_id": str, "arch_id": str}) if path.is_file() \
+        else pd.DataFrame(columns=_COLUMNS)
 
 
 def run_rerank(options: RerankOptions, resume: bool = False) -> pd.DataFrame:
@@ -75,10 +76,31 @@ def run_rerank(options: RerankOptions, resume: bool = False) -> pd.DataFrame:
     if jobs:
         # The grid's name follows its jobs, so --resume finds an interrupted grid and a new one never collides.
         digest = hashlib.sha1(" ".join(sorted(job.key for job in jobs)).encode()).hexdigest()[:8]
-        rows = train_grid(jobs, folder, f"{_EXPERIMENT}-{digest}", options.cpus, options.address, resume)
+        try:
+            rows = train_grid(jobs, folder, f"{_EXPERIMENT}-{digest}", options.cpus, options.address, resume)
+        except Interrupted as stopped:  # keep what finished, whatever grid a resumed run asks for next
+            _keep(earlier, stopped.partial or [], path)
+            raise
+    retrainings = _keep(earlier, rows, path)
+    if not (retrainings["status"] == "ok").any():
+        raise UserError(f"{folder}: no re-training finished (see {RERANK_FILE}); the front is left as it was")
+    table = apply_retrainings(folder, table)
+    write_report([folder])
+    return table
+
+
+def _keep(earlier: pd.DataFrame, rows: list[dict], path: Path) -> pd.DataFrame:
     retrainings = pd.concat([earlier, pd.DataFrame(rows, columns=_COLUMNS)], ignore_index=True)
     retrainings = retrainings.drop_duplicates(["arch_id", "seed"], keep="last")
     write_csv(retrainings[_COLUMNS], path)
-    table = write_results(folder, with_retrainings(table, retrainings))
-    write_report([folder])
-    return table
+    return retrainings
+
+
+def apply_retrainings(folder: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """The run's results (records, front, plot, configs) written again with every re-training
+    kept in its rerank.csv, if it has one: what a resumed search, which rebuilds its records
+    from Ray's, needs so as not to lose its re-ranked front."""
+    path = Path(folder) / RERANK_FILE
+    if path.is_file():
+        table = with_retrainings(table, _earlier(path))
+    return write_results(Path(folder), table)

@@ -45,14 +45,17 @@ def test_front_ranks_peel_fronts_in_order():
 def test_retrainings_give_mean_spread_and_a_t_interval():
     from analysis.retrained import with_retrainings
 
-    table = pd.DataFrame({"trial_id": ["t0", "t1"], "arch_id": ["a", "b"], "top1": [0.9, 0.5]})
-    retrainings = pd.DataFrame({"arch_id": ["a", "a", "a", "a"], "seed": [1, 2, 3, 4],
+    table = pd.DataFrame({"trial_id": ["t0", "t1", "t2"], "arch_id": ["a", "b", "a"], "top1": [0.9, 0.5, 0.4]})
+    retrainings = pd.DataFrame({"trial_id": ["t0"] * 4, "arch_id": ["a"] * 4, "seed": [1, 2, 3, 4],
                                 "status": ["ok", "ok", "ok", "error"], "top1": [0.5, 0.6, 0.7, None]})
-    out = with_retrainings(table, retrainings)
-    a = out.set_index("arch_id").loc["a"]
+    out = with_retrainings(table, retrainings).set_index("trial_id")
+    a = out.loc["t0"]
     assert (a["top1_n"], a["top1_mean"], a["top1_sd"]) == (3, pytest.approx(0.6), pytest.approx(0.1))
     half_width = 2.919986 * 0.1 / 3 ** 0.5  # Student t, 2 degrees of freedom, 90%
     assert (a["top1_low"], a["top1_high"]) == (pytest.approx(0.6 - half_width), pytest.approx(0.6 + half_width))
-    assert a["top1_seeds"] == "[0.5, 0.6, 0.7]" and pd.isna(out.set_index("arch_id").loc["b", "top1_mean"])
-    again = with_retrainings(out, retrainings.head(1))  # a second call replaces the columns
-    assert again.set_index("arch_id").loc["a", "top1_n"] == 1 and list(again.columns) == list(out.columns)
+    assert a["top1_seeds"] == "[0.5, 0.6, 0.7]" and pd.isna(out.loc["t1", "top1_mean"])
+    # Only the trial that was re-trained carries the mean: the front never holds its architecture twice.
+    assert pd.isna(out.loc["t2", "top1_mean"])
+    again = with_retrainings(out.reset_index(), retrainings.head(1))  # a second call replaces the columns
+    assert again.set_index("trial_id").loc["t0", "top1_n"] == 1
+    assert list(again.columns) == list(out.reset_index().columns)
