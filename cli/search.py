@@ -44,6 +44,9 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=default(ProxyConfig, "batch_size"))
     parser.add_argument("--replicas", type=positive_int, default=default(ProxyConfig, "replicas"),
                         help="networks trained per trial from different seeds; the trial scores their mean")
+    parser.add_argument("--prefilter", metavar="SCORE:FRACTION",
+                        help="random search: draw 1/FRACTION architectures a trial and train the one a zero-cost "
+                             "score (synflow, naswot, grad_norm, entropy) ranks best, e.g. synflow:0.25")
     parser.add_argument("--seed", type=int, default=default(SearchOptions, "seed"), help="search algorithm seed")
     parser.add_argument("--smoke-test", action="store_true",
                         help="the smallest search that runs every part (2 one-epoch trials, about a minute): "
@@ -52,7 +55,7 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
 
 def search_options(args: argparse.Namespace, output: str):
     """The `SearchOptions` the flags describe (the defaults are the dataclasses')."""
-    from search.options import SearchOptions, TrialResources
+    from search.options import Prefilter, SearchOptions, TrialResources
     from search_space import SearchSpace
 
     defaults = SearchOptions()
@@ -63,7 +66,8 @@ def search_options(args: argparse.Namespace, output: str):
         space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=_budget(args),
         proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size,
                                   replicas=args.replicas),
-        data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial))
+        data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial),
+        prefilter=Prefilter.parse(args.prefilter))
     return options.smoke_test() if args.smoke_test else options
 
 

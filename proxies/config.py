@@ -12,7 +12,10 @@ from infra.config_io import check_numbers
 from search_space import ModelOptions
 from training.recipe import Recipe
 
-__all__ = ["ProxyConfig", "PROXY_RECIPE"]
+__all__ = ["ProxyConfig", "PROXY_RECIPE", "ZERO_COST_SCORES"]
+
+# The training-free scores of `proxies.zero_cost`, named here so options can be checked without TensorFlow.
+ZERO_COST_SCORES = ("synflow", "naswot", "grad_norm", "entropy")
 
 
 # A few hundred steps instead of 240 epochs: a higher rate, faster batch-norm statistics, no

@@ -45,11 +45,11 @@ from search_space.keras.layers import Scale
 from search_space.walk import walk
 from video_data.config import DataConfig
 
+from .config import ZERO_COST_SCORES
 from .ray_trial import proxy_sources
 
 __all__ = ["ZERO_COST_SCORES", "zero_cost_scores", "score_architectures"]
 
-ZERO_COST_SCORES = ("synflow", "naswot", "grad_norm", "entropy")
 _DETERMINISTIC = ModelOptions(dropout_rate=0.0, stochastic_depth_rate=0.0, weight_decay=0.0)
 
 

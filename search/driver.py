@@ -115,7 +115,8 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
     task = TrialTask(space=plan.space, data=options.data.absolute(), proxy=options.proxy, budget=plan.budget,
                      reward=options.reward, num_classes=plan.num_classes, cpus=options.resources.cpus,
                      member_input=plan.member_input)
-    log = RejectionLog(output / "rejected.csv", plan.space, plan.budget.metric)
+    log = RejectionLog(output / "rejected.csv", plan.space, plan.budget.metric,
+                       prefiltered=options.prefilter.score is not None)
     if options.engine == "keras-tuner":
         from .keras_tuner_engine import run_keras_tuner
 

@@ -14,13 +14,13 @@ from pathlib import Path
 from infra.config_io import check_numbers, from_plain, to_plain
 from infra.errors import OptionsError
 from infra.files import read_json, write_json
-from proxies.config import ProxyConfig
+from proxies.config import ZERO_COST_SCORES, ProxyConfig
 from scaling.targets import FAMILY
 from search_space import ArchSpec, Budget, InputSpec, SearchSpace
 from video_data.config import DataConfig
 
-__all__ = ["SearchOptions", "TrialResources", "FitOptions", "RerankOptions", "SEARCH_ALGORITHMS", "SCHEDULERS",
-           "REWARDS", "ENGINES"]
+__all__ = ["SearchOptions", "TrialResources", "Prefilter", "FitOptions", "RerankOptions", "SEARCH_ALGORITHMS",
+           "SCHEDULERS", "REWARDS", "ENGINES"]
 
 SEARCH_ALGORITHMS = ("random", "optuna", "nsga2")
 SCHEDULERS = ("asha", "none")
@@ -41,6 +41,38 @@ class TrialResources:
 
 
 @dataclass(frozen=True)
+class Prefilter:
+    """Draw 1/`fraction` in-budget architectures per trial and train the one a zero-cost score
+    (`proxies.zero_cost`, seconds an architecture) ranks best; the others go to rejected.csv
+    with their score. No `score`: every sample is trained."""
+
+    score: str | None = None
+    fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.score is not None and self.score not in ZERO_COST_SCORES:
+            raise OptionsError(f"prefilter: {self.score!r} is not one of {', '.join(ZERO_COST_SCORES)}")
+        if not 0 < self.fraction <= 1:
+            raise OptionsError(f"prefilter: the fraction trained must be in (0, 1], got {self.fraction}")
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Prefilter":
+        """`SCORE:FRACTION` as the command line gives it (e.g. synflow:0.25); None: no prefilter."""
+        if not text:
+            return cls()
+        score, _, fraction = text.partition(":")
+        try:
+            return cls(score, float(fraction))
+        except ValueError:
+            raise OptionsError(f"--prefilter: expected SCORE:FRACTION (e.g. synflow:0.25), got {text!r}") from None
+
+    @property
+    def candidates(self) -> int:
+        """Architectures drawn per trial."""
+        return max(1, round(1 / self.fraction)) if self.score else 1
+
+
+@dataclass(frozen=True)
 class SearchOptions:
     """A search: what to sample (space, budget), how to score it (proxy, data), how to search.
 
@@ -55,6 +87,8 @@ class SearchOptions:
       address: an existing Ray cluster (None: a private local instance).
       target: a family member (a0..a6) to search for: the space scaled for its GFLOPs with
         `rule` (`search.member_space`), the budget a band around them at its published input shape.
+      prefilter: a zero-cost score choosing which sampled architectures are trained (random
+        search on Ray only: TPE and NSGA-II choose by what trials taught them).
     """
 
     output: str = ""
@@ -73,6 +107,7 @@ class SearchOptions:
     proxy: ProxyConfig = field(default_factory=ProxyConfig)
     data: DataConfig = field(default_factory=DataConfig)
     resources: TrialResources = field(default_factory=TrialResources)
+    prefilter: Prefilter = field(default_factory=Prefilter)
 
     def __post_init__(self) -> None:
         for name, allowed in (("search_alg", SEARCH_ALGORITHMS), ("scheduler", SCHEDULERS), ("reward", REWARDS),
@@ -82,6 +117,9 @@ class SearchOptions:
         check_numbers(self, positive=("num_samples",))
         if self.target is not None and self.target not in FAMILY:
             raise OptionsError(f"target: {self.target!r} is not one of {', '.join(FAMILY)}")
+        if self.prefilter.score and (self.search_alg != "random" or self.engine != "ray"):
+            raise OptionsError("prefilter: works with --search-alg random on the ray engine (TPE and NSGA-II "
+                               "choose what to train from the trials' results)")
         if self.target and (self.budget.low or self.budget.high is not None or self.budget.metric != "gflops"):
             raise OptionsError("target: a family member's search sets its own GFLOPs budget; drop --gflops and "
                                "--objective latency")

@@ -12,6 +12,7 @@ from infra.ray_cluster import connect
 from search_space import SearchSpace
 
 from .options import SearchOptions
+from .prefilter import ZeroCostScorer
 from .searcher import BudgetSearcher
 from .trial import TrialTask, run_trial
 from .trial_records import RejectionLog, trial_record
@@ -62,9 +63,12 @@ def _searcher(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_p
             inner = OptunaSearch(metric=["top1", "cost"], mode=["max", "min"],
                                  sampler=NSGAIISampler(seed=options.seed), points_to_evaluate=seeds)
             metric = mode = None
+    prefilter = options.prefilter
+    scorer = ZeroCostScorer(prefilter.score, task.space, task.data) if prefilter.score else None
     return _LoggingBudgetSearcher(task.space, task.budget, task.num_classes, inner=inner, metric=metric, mode=mode,
                                   seed=options.seed, worst=_WORST, log=log,
-                                  points_to_evaluate=seeds if inner is None else None)
+                                  points_to_evaluate=seeds if inner is None else None,
+                                  prefilter=scorer, candidates=prefilter.candidates)
 
 
 def _tune_config(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_params: dict | None):

@@ -5,11 +5,14 @@ uniformly at random. A suggestion whose cost falls outside the budget is rejecte
 before any trial starts, told back to the wrapped searcher as a worst-case result so it learns
 to avoid that region, and counted in `rejected` (written out with the results), never silently
 dropped. A budget that no architecture of the space can meet is an error before the search.
+Random sampling can be prefiltered: `candidates` in-budget draws per trial, the one `prefilter`
+(a zero-cost score) ranks highest trained, the others recorded in `rejected` with their score.
 """
 from __future__ import annotations
 
 import pickle
 import random
+from typing import Callable
 
 from ray.tune.search import Searcher
 
@@ -26,7 +29,8 @@ class BudgetSearcher(Searcher):
 
     def __init__(self, space: SearchSpace, budget: Budget, num_classes: int, inner: Searcher | None = None,
                  metric: str | list[str] | None = None, mode: str | list[str] | None = None, seed: int = 0,
-                 worst: dict | None = None, points_to_evaluate: list[dict] | None = None):
+                 worst: dict | None = None, points_to_evaluate: list[dict] | None = None,
+                 prefilter: Callable[[dict], float] | None = None, candidates: int = 1):
         super().__init__(metric=metric, mode=mode)
         self.space = space
         self.budget = budget
@@ -36,6 +40,8 @@ class BudgetSearcher(Searcher):
         self.worst = worst or {}
         self.rejected: list[dict] = []
         self.pending = list(points_to_evaluate or [])  # e.g. a seed architecture, tried first
+        self.prefilter = prefilter
+        self.candidates = candidates
         self._alias: dict[str, str] = {}  # our trial id -> the wrapped searcher's probe id
         self._tries = 0
 
@@ -51,6 +57,18 @@ class BudgetSearcher(Searcher):
         return self.budget.cost(self.space.to_spec(params), self.num_classes)
 
     def suggest(self, trial_id: str):
+        if self.prefilter is None or self.inner is not None or self.pending:
+            return self._in_budget(trial_id)
+        drawn = [self._in_budget(trial_id) for _ in range(self.candidates)]
+        scores = [self.prefilter(params) for params in drawn]
+        best = max(range(len(drawn)), key=scores.__getitem__)
+        for params, score in zip(drawn, scores):
+            if params is not drawn[best]:
+                self.rejected.append({**params, self.budget.metric: self.cost(params), "status": "prefiltered",
+                                      "zero_cost": score})
+        return drawn[best]
+
+    def _in_budget(self, trial_id: str):
         for _ in range(_MAX_TRIES):
             self._tries += 1
             probe = f"{trial_id}_probe{self._tries}"

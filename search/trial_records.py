@@ -90,9 +90,10 @@ class RejectionLog:
     header already written.
     """
 
-    def __init__(self, path: Path, space: SearchSpace, metric: str = "gflops"):
+    def __init__(self, path: Path, space: SearchSpace, metric: str = "gflops", prefiltered: bool = False):
         self.path = path
-        self.columns = [*space.choices(), metric, "status"]
+        # A prefiltered search also rejects by zero-cost score: the score each draw had.
+        self.columns = [*space.choices(), metric, "status", *(["zero_cost"] if prefiltered else [])]
 
     def __call__(self, row: dict) -> None:
         columns = self.columns

@@ -218,3 +218,17 @@ def test_latency_search_budgets_records_and_fronts_on_predicted_latency_and_meas
     assert json.loads((tmp_path / "run" / "options.json").read_text())["budget"]["metric"] == "latency"
     refused = _search(tmp_path / "other", "--objective", "latency", "--gflops", "0.1:0.2", check=False)
     assert refused.returncode == 2 and "--latency-ms" in refused.stderr
+
+
+@pytest.mark.e2e
+def test_prefiltered_search_trains_the_best_scored_draws_and_records_the_rest(tmp_path):
+    output = tmp_path / "run"
+    _search(output, "--num-samples", "2", "--scheduler", "none", "--prefilter", "synflow:0.5",
+            *_one_layer_space(tmp_path))
+    table, rejected = _table(output), pd.read_csv(output / "rejected.csv")
+    prefiltered = rejected[rejected["status"] == "prefiltered"]
+    assert len(table) == 2 and (table["status"] == "ok").all()
+    assert len(prefiltered) == 2 and prefiltered["zero_cost"].notna().all()
+    resumed = subprocess.run([sys.executable, str(REPO / "run_search.py"), "search", "--resume", "--output",
+                              str(output)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]

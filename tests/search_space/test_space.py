@@ -31,6 +31,33 @@ def test_space_samples_only_valid_in_budget_specs():
     assert searcher.rejected and all(not 0.03 <= r["gflops"] <= 0.06 for r in searcher.rejected)
 
 
+def test_prefiltered_sampling_trains_the_best_scored_draw_and_records_the_others():
+    space, budget = SearchSpace(), Budget.parse("0.03:0.06")
+    def depth(params):  # a stand-in score: total layers
+        return float(sum(len(block.layers) for block in space.to_spec(params).blocks))
+
+    searcher = BudgetSearcher(space, budget, num_classes=6, seed=1, prefilter=depth, candidates=4)
+    plain = BudgetSearcher(space, budget, num_classes=6, seed=1)  # the same draws, unfiltered
+    draws = [plain.suggest(f"t{i}") for i in range(8)]
+    chosen = [searcher.suggest("t0"), searcher.suggest("t1")]
+    assert chosen == [max(draws[:4], key=depth), max(draws[4:], key=depth)]
+    prefiltered = [r for r in searcher.rejected if r["status"] == "prefiltered"]
+    assert len(prefiltered) == 6 and all(r["zero_cost"] <= depth(c) for r, c in zip(prefiltered, [chosen[0]] * 3
+                                                                                    + [chosen[1]] * 3))
+    assert all(0.03 <= r["gflops"] <= 0.06 for r in prefiltered)
+
+
+def test_prefilter_options_are_checked():
+    from search.options import Prefilter, SearchOptions
+
+    assert Prefilter.parse("synflow:0.25").candidates == 4 and Prefilter.parse(None).candidates == 1
+    for text, message in (("synflow", "SCORE:FRACTION"), ("flops:0.5", "not one of"), ("naswot:0", r"\(0, 1\]")):
+        with pytest.raises(UserError, match=message):
+            Prefilter.parse(text)
+    with pytest.raises(UserError, match="random"):
+        SearchOptions(search_alg="optuna", prefilter=Prefilter("synflow", 0.5))
+
+
 def test_random_round_trips():
     space, rng = SearchSpace(), random.Random(7)
     for _ in range(100):
