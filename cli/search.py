@@ -46,7 +46,7 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
                         help="networks trained per trial from different seeds; the trial scores their mean")
     parser.add_argument("--prefilter", metavar="SCORE:FRACTION",
                         help="random search: draw 1/FRACTION architectures a trial and train the one a zero-cost "
-                             "score (synflow, naswot, grad_norm, entropy) ranks best, e.g. synflow:0.25")
+                             "score (synflow, naswot, grad_norm, entropy) ranks best, e.g. naswot:0.25")
     parser.add_argument("--seed", type=int, default=default(SearchOptions, "seed"), help="search algorithm seed")
     parser.add_argument("--smoke-test", action="store_true",
                         help="the smallest search that runs every part (2 one-epoch trials, about a minute): "

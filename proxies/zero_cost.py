@@ -21,7 +21,8 @@ Four published training-free scores, each adapted to this space where it has to 
   blocks, with equal weights, of the log standard deviation of the block's output feature map (a
   Gaussian's entropy is its log standard deviation plus a constant): how much information the
   features can carry. It is measured by a forward pass, not E3D's analytic STEntr-Score with
-  its spatio-temporal refinement factor.
+  its spatio-temporal refinement factor. `synflow` overflows even float64 for the deeper
+  networks of the default space (`-inf`: no ranking); the other three do not.
 
 Every score opens the ReZero scales to 1 first. At initialisation they are 0, so each residual
 branch outputs nothing and every score would read only the chain of skips: no kernel size,
@@ -124,11 +125,17 @@ def _entropy(model: keras.Model, spec: ArchSpec, shape: tuple[int, ...], seed: i
     x = tf.constant(rng.standard_normal([2, *shape]))
     x, _ = model.stem(x, {}, training=False)
     blocks = [g.block for g in walk(spec).layers]
-    score = 0.0
-    for number, bottleneck in enumerate(model.bottlenecks):
-        x, _ = bottleneck(x, {}, training=False)
-        if number + 1 == len(blocks) or blocks[number + 1] != blocks[number]:  # the block's last layer
-            score += math.log(float(tf.math.reduce_std(x)))
+    # N(0, 1) weights grow the features by about sqrt(fan-in) a layer, past float64 in the deeper
+    # networks of the space: the features are brought back to unit deviation after every layer
+    # and the log of what they were divided by is carried instead.
+    log_std, score = 0.0, 0.0
+    for number, layer in enumerate([model.stem, *model.bottlenecks]):
+        if number:
+            x, _ = layer(x, {}, training=False)
+        std = float(tf.math.reduce_std(x))
+        log_std, x = log_std + math.log(std), x / std
+        if number and (number == len(blocks) or blocks[number] != blocks[number - 1]):  # a block's last layer
+            score += log_std
     return score
 
 
