@@ -12,6 +12,7 @@ so a stopped screen resumes, and two screens can run side by side on a 2-core ma
     python bench/proxy_takeoff.py --out /tmp/screen_default.jsonl
     python bench/proxy_takeoff.py --out /tmp/screen_lr1.jsonl --lr 1.0
     python bench/proxy_takeoff.py --out /tmp/screen_actor.jsonl --actor-scale 1.6
+    python bench/proxy_takeoff.py --out /tmp/screen_kd.jsonl --teacher /tmp/a1.teacher --make-teacher a1
 """
 from __future__ import annotations
 
@@ -36,9 +37,10 @@ import numpy as np  # noqa: E402
 
 from analysis.fidelity_stats import take_off_epoch  # noqa: E402
 from proxies.config import ProxyConfig  # noqa: E402
+from proxies.distillation import make_teacher  # noqa: E402
 from proxies.proxy import train_proxy  # noqa: E402
 from proxies.ray_trial import prepare_worker, proxy_sources  # noqa: E402
-from search_space import ArchSpec, SearchSpace, count_flops  # noqa: E402
+from search_space import ArchSpec, SearchSpace, count_flops, load_arch  # noqa: E402
 from video_data.config import DataConfig  # noqa: E402
 
 
@@ -58,8 +60,9 @@ def proxy_from(args: argparse.Namespace) -> ProxyConfig:
     recipe = dataclasses.replace(base.recipe, **{name: value for name, value in (
         ("learning_rate", args.lr), ("warmup_epochs", args.warmup_epochs), ("label_smoothing", args.label_smoothing))
         if value is not None})
-    changes = {name: value for name, value in (("epochs", args.epochs), ("batch_size", args.batch_size))
-               if value is not None}
+    changes = {name: value for name, value in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                               ("teacher", args.teacher), ("distillation", args.distillation),
+                                               ("temperature", args.temperature)) if value is not None}
     return dataclasses.replace(base, recipe=recipe, **changes)
 
 
@@ -94,12 +97,25 @@ def main() -> None:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--actor-scale", type=float, help="synthetic actor size (x the default's)")
+    parser.add_argument("--teacher", help="distil from this teacher file (proxies.distillation)")
+    parser.add_argument("--make-teacher", metavar="ARCH",
+                        help="first train a teacher of this preset or spec YAML at the proxy's input, "
+                             "if --teacher does not exist yet")
+    parser.add_argument("--teacher-epochs", type=int, default=32, help="the teacher's epochs (of the proxy's steps)")
+    parser.add_argument("--distillation", type=float, help="weight of the teacher's targets")
+    parser.add_argument("--temperature", type=float, help="temperature of the teacher's targets")
     args = parser.parse_args()
     prepare_worker(args.threads)
     data = DataConfig()
     if args.actor_scale is not None:
         data = dataclasses.replace(data, synthetic=dataclasses.replace(data.synthetic, actor_scale=args.actor_scale))
     proxy = proxy_from(args)
+    if args.make_teacher and not Path(args.teacher).is_file():
+        base = sampled_architectures(1, args.arch_seed)[0]
+        teacher = dataclasses.replace(load_arch(args.make_teacher), input=base.input, name="teacher")
+        made = make_teacher(teacher, data, ProxyConfig(epochs=args.teacher_epochs), args.teacher,
+                            report=lambda m: print(f"teacher epoch {m['epoch']}: top-1 {m['top1']:.3f}", flush=True))
+        print(f"teacher {args.make_teacher}: top-1 {made.top1:.3f}, {made.wall_time_s:.0f} s", flush=True)
     out = Path(args.out)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
     done = {(row["arch"], row["seed"]) for row in rows}

@@ -38,6 +38,9 @@ class ProxyConfig:
     `replicas` networks are trained per trial, each from its own seed (initialisation and clip
     order), and the trial scores their mean (`proxies.replicas`): the seed's share of a score
     shrinks, at `replicas` times the cost.
+
+    With `teacher` (a file of `proxies.distillation.make_teacher`), each training clip's target
+    is `distillation` parts the teacher's distribution at `temperature` and the rest its label.
     """
 
     class_fraction: float = 1.0
@@ -47,8 +50,11 @@ class ProxyConfig:
     batch_size: int = 16
     seed: int = 0
     replicas: int = 1
+    teacher: str | None = None
+    distillation: float = 0.5
+    temperature: float = 2.0
     recipe: Recipe = field(default_factory=lambda: PROXY_RECIPE)
 
     def __post_init__(self) -> None:
-        check_numbers(self, positive=("epochs", "steps_per_epoch", "batch_size", "replicas"),
-                      open_fraction=("class_fraction", "clip_fraction"))
+        check_numbers(self, positive=("epochs", "steps_per_epoch", "batch_size", "replicas", "temperature"),
+                      open_fraction=("class_fraction", "clip_fraction"), fraction=("distillation",))

@@ -24,6 +24,7 @@ from training.compile import one_hot, quiet_fit
 from video_data.pipeline import ClipSource, each_epoch
 
 from .config import ProxyConfig
+from .distillation import TeacherTargets, soft_labels
 from .replicas import averaged_logs, compiled_replicas, replica_batches, shared_batches
 
 __all__ = ["train_proxy", "TrialResult", "checkpoint_epochs"]
@@ -108,19 +109,24 @@ class _Progress(keras.callbacks.Callback):
 
 
 def _subset(source: ClipSource, proxy: ProxyConfig, training: bool, num_classes: int, epoch=0,
-            steps: int | None = None):
+            steps: int | None = None, teacher: tf.Tensor | None = None):
     """One epoch of the proxy's classes and clips; with `steps`, exactly that many batches.
 
     Exact epochs keep epoch e's data in epoch e however many clips the class subset leaves.
+    With `teacher` (soft targets by clip index), targets mix it with the one-hot labels.
     """
-    ds = source.dataset(training, proxy.batch_size, seed=proxy.seed, epoch=epoch).unbatch()
+    ds = source.dataset(training, proxy.batch_size, seed=proxy.seed, epoch=epoch, items=teacher is not None).unbatch()
     if num_classes < source.num_classes:
-        ds = ds.filter(lambda clip, label: label < num_classes)
+        ds = ds.filter(lambda clip, label, *item: label < num_classes)
     if training and proxy.clip_fraction < 1.0:
         ds = ds.take(max(proxy.batch_size, int(len(source) * proxy.clip_fraction)))
     ds = ds.batch(proxy.batch_size, drop_remainder=training)
     if steps:
         ds = ds.repeat().take(steps)
+    if teacher is not None:
+        weight = proxy.distillation
+        return ds.map(lambda clip, label, item: (clip, (1 - weight) * tf.one_hot(label, num_classes)
+                                                 + weight * tf.gather(teacher, item))).prefetch(tf.data.AUTOTUNE)
     return ds.map(one_hot(num_classes)).prefetch(tf.data.AUTOTUNE)
 
 
@@ -133,8 +139,17 @@ def _static_pipeline() -> tf.data.Options:
     return options
 
 
+def _teacher_targets(proxy: ProxyConfig, train: ClipSource, num_classes: int) -> tf.Tensor | None:
+    """The teacher's soft targets by clip index, or None without a teacher."""
+    if not proxy.teacher:
+        return None
+    targets = TeacherTargets.load(proxy.teacher)
+    targets.check_matches(len(train), train.class_names, proxy.teacher)
+    return tf.constant(soft_labels(targets.logits, num_classes, proxy.temperature))
+
+
 def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource, num_classes: int,
-         progress: "_Progress", resume_from: tuple[str, int] | None) -> None:
+         progress: "_Progress", resume_from: tuple[str, int] | None) -> keras.Model:
     """Builds, restores and trains the model; `progress` ends up holding the last epoch's metrics."""
     first_epoch = min(resume_from[1], proxy.epochs) if resume_from else 0
     steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
@@ -151,27 +166,32 @@ def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
         logs = averaged_logs(model.evaluate(val_ds, return_dict=True, verbose=0))
         progress.epochs = first_epoch
         progress.last = {"top1": logs["top1"], "top5": logs["top5"], "loss": logs["loss"], "train_loss": 0.0}
-        return
+        return model
+    teacher = _teacher_targets(proxy, train, num_classes)
     streams = []
     for order in orders:
         streams.append(each_epoch(first_epoch, proxy.epochs,
-                                  functools.partial(_subset, train, order, True, num_classes, steps=steps)))
+                                  functools.partial(_subset, train, order, True, num_classes, steps=steps,
+                                                    teacher=teacher)))
     # Every epoch of every replica is exactly `steps` batches, so the streams zip epoch by epoch.
     train_ds = replica_batches(streams).with_options(_static_pipeline())
     model.fit(train_ds, epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
               validation_data=val_ds, callbacks=[progress], verbose=0)
+    return model
 
 
 def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
                 report: Reporter | None = None, checkpoint_dir: Callable[[], str] | None = None,
-                resume_from: tuple[str, int] | None = None) -> TrialResult:
+                resume_from: tuple[str, int] | None = None,
+                on_trained: Callable[[keras.Model], None] | None = None) -> TrialResult:
     """Trains `spec` on the proxy task and evaluates it on `val`; never raises for NaN or OOM.
 
     `report` receives one dict per finished epoch (metrics, cost, status 'running' or, after
     the last epoch, 'ok'), so a caller can stop early on any of them and still hold a full row.
     With `checkpoint_dir` (a function giving a fresh folder), each epoch's weights and optimiser
     state are saved there first and the folder is named in the dict; `resume_from=(folder,
-    epochs_done)` continues such a trial.
+    epochs_done)` continues such a trial. `on_trained` receives the trained model (a teacher
+    is made from it, `proxies.distillation`).
     """
     start = time.perf_counter()
     num_classes = max(2, int(round(train.num_classes * proxy.class_fraction)))
@@ -181,13 +201,15 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
                          {"gflops": cost.gflops, "params": cost.params}, checkpoint_dir, start)
     try:
         with quiet_fit():
-            _fit(spec, proxy, train, val, num_classes, progress, resume_from)
+            model = _fit(spec, proxy, train, val, num_classes, progress, resume_from)
         result.epochs = progress.epochs
         result.train_clips_per_s = progress.last.get("train_clips_per_s", math.nan)
         if not math.isfinite(progress.last.get("train_loss", math.nan)):
             result.status, result.error = "diverged", f"training loss became NaN in epoch {progress.epochs}"
         else:
             result.top1, result.top5, result.loss = (progress.last[k] for k in ("top1", "top5", "loss"))
+            if on_trained is not None:
+                on_trained(model)
     except (tf.errors.ResourceExhaustedError, MemoryError) as err:
         result.status, result.error = "oom", f"out of memory: {str(err).splitlines()[0][:200]}"
     result.wall_time_s = time.perf_counter() - start

@@ -169,8 +169,9 @@ class ClipSource(abc.ABC):
 
     def _without_skipped(self, ds: tf.data.Dataset) -> tf.data.Dataset:
         """Drops the empty clips of skipped items and gives the others their static frame count."""
-        ds = ds.filter(lambda i, clip, label: tf.shape(clip)[0] > 0)
-        return ds.map(lambda i, clip, label: (i, tf.ensure_shape(clip, [self.clip.frames, None, None, 3]), label))
+        ds = ds.filter(lambda i, clip, label, item: tf.shape(clip)[0] > 0)
+        return ds.map(lambda i, clip, label, item: (i, tf.ensure_shape(clip, [self.clip.frames, None, None, 3]),
+                                                    label, item))
 
     @property
     def num_classes(self) -> int:
@@ -182,7 +183,11 @@ class ClipSource(abc.ABC):
 
     @abc.abstractmethod
     def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
-        """(position, uint8 clip [T, H, W, 3], label) elements in epoch order (see `_ordered`)."""
+        """(position, uint8 clip [T, H, W, 3], label, item) elements in epoch order (see `_ordered`).
+
+        `item` is the clip's int64 index in the source, the same in every epoch and order: what
+        per-clip data made once (a teacher's soft targets, `proxies.distillation`) is keyed by.
+        """
 
     @staticmethod
     def _ordered(ds: tf.data.Dataset, training: bool, seed: int, epoch, shard: Shard | None,
@@ -209,18 +214,22 @@ class ClipSource(abc.ABC):
         return ds.shard(*shard) if shard else ds
 
     def dataset(self, training: bool, batch_size: int, seed: int = 0, epoch: int = 0,
-                drop_remainder: bool = False, shard: Shard | None = None) -> tf.data.Dataset:
+                drop_remainder: bool = False, shard: Shard | None = None, items: bool = False) -> tf.data.Dataset:
         """One epoch of batches; different epochs shuffle and augment differently but reproducibly.
 
         `shard=(num_shards, index)` keeps every num_shards-th clip of the epoch, from `index`.
-        Unlabelled clips (label -1) can be evaluated or predicted, never trained on.
+        Unlabelled clips (label -1) can be evaluated or predicted, never trained on. With
+        `items`, each element also carries its clips' indices in the source (`_raw`).
         """
         if training and not self.labelled:
             raise DataError(f"{self}: has no labels (a test list): usable for evaluation or prediction, "
                             f"not for training")
         ds = self._raw(training, seed, epoch, shard)
-        ds = ds.map(lambda i, clip, label: (augment(clip, self.clip, training, _element_seed(seed, epoch, i)), label),
+        ds = ds.map(lambda i, clip, label, item: (augment(clip, self.clip, training, _element_seed(seed, epoch, i)),
+                                                  label, item),
                     num_parallel_calls=AUTOTUNE, deterministic=True)
+        if not items:
+            ds = ds.map(lambda clip, label, item: (clip, label))
         return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
 
     def epochs(self, training: bool, batch_size: int, first_epoch: int, last_epoch: int, seed: int = 0,
@@ -276,10 +285,11 @@ class VideoSource(ClipSource):
         paths = [str(c.path) for c in self.clips]
         labels = [self.label_map.get(c.label, -1) for c in self.clips]
         ds = tf.data.Dataset.from_tensor_slices((paths, tf.constant(labels, tf.int32)))
-        ds = self._ordered(ds, training, seed, epoch, shard, len(paths)).map(
+        ds = self._ordered(ds.enumerate(), training, seed, epoch, shard, len(paths)).map(
             lambda i, item: (i, tf.numpy_function(lambda p, s: self._decode(p, training, s),
-                                                  [item[0], _element_seed(seed, epoch, i)], tf.uint8, stateful=True),
-                             item[1]),
+                                                  [item[1][0], _element_seed(seed, epoch, i)], tf.uint8,
+                                                  stateful=True),
+                             item[1][1], item[0]),
             num_parallel_calls=AUTOTUNE, deterministic=True)
         return self._without_skipped(ds)
 
@@ -321,14 +331,14 @@ class TFRecordSource(ClipSource):
         frames, reason = decode_frames(jpegs, self.clip.decode_side)
         return self._skip(key.decode(), reason) if frames is None else frames
 
-    def _decode(self, position, key, serialized, training: bool, seed):
+    def _decode(self, position, item, key, serialized, training: bool, seed):
         jpegs, label, rate = parse_sequence_example(serialized)
         total = tf.shape(jpegs)[0]
         step = rate / self.clip.fps if self.clip.fps else float(self.clip.stride)
         indices = _frame_indices(total, self.clip.frames, step, training, seed)
         picked = tf.cond(total > 0, lambda: tf.gather(jpegs, indices), lambda: tf.zeros([0], tf.string))
         frames = tf.numpy_function(self._decode_frames, [picked, key], tf.uint8, stateful=True)
-        return position, frames, label
+        return position, frames, label, item
 
     def _raw(self, training: bool, seed: int, epoch, shard: Shard | None) -> tf.data.Dataset:
         def keyed(path):  # 'shard:index' names a skipped record
@@ -339,8 +349,9 @@ class TFRecordSource(ClipSource):
         ds = tf.data.Dataset.from_tensor_slices(self.files).interleave(
             keyed, cycle_length=min(4, len(self.files)), num_parallel_calls=min(4, len(self.files)),
             deterministic=True)
-        ds = self._ordered(ds, training, seed, epoch, shard, 1024)
-        ds = ds.map(lambda i, item: self._decode(i, item[0], item[1], training, _element_seed(seed, epoch, i)),
+        ds = self._ordered(ds.enumerate(), training, seed, epoch, shard, 1024)
+        ds = ds.map(lambda i, item: self._decode(i, item[0], item[1][0], item[1][1], training,
+                                                 _element_seed(seed, epoch, i)),
                     num_parallel_calls=AUTOTUNE, deterministic=True)
         return self._without_skipped(ds)
 
@@ -382,7 +393,7 @@ class SyntheticSource(ClipSource):
             video = videos[index]
             indices = _frame_indices(tf.shape(video)[0], self.clip.frames, self.clip.stride, training,
                                      _element_seed(seed, epoch, i))
-            return i, tf.gather(video, indices), labels[index]
+            return i, tf.gather(video, indices), labels[index], index
 
         # Clip numbers are shuffled, not clips: no copy of every clip into a buffer each epoch.
         ds = self._ordered(tf.data.Dataset.range(len(self.labels)), training, seed, epoch, shard, len(self.labels))
