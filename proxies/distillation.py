@@ -58,7 +58,8 @@ class TeacherTargets:
                 meta = json.loads(str(stored["meta"]))
                 logits = stored["logits"]
         except FileNotFoundError:
-            raise UserError(f"teacher {path}: no such file (make one with proxies.distillation.make_teacher or bench/proxy_takeoff.py --make-teacher)") from None
+            raise UserError(f"teacher {path}: no such file (make one with proxies.distillation.make_teacher, "
+                            f"e.g. bench/proxy_takeoff.py --make-teacher)") from None
         except (OSError, ValueError, KeyError) as err:
             raise UserError(f"teacher {path}: not a teacher file ({err})") from None
         if meta.get("format") != _FORMAT:
