@@ -166,8 +166,9 @@ def test_search_algorithms_run_and_resume(tmp_path, algorithm):
 
 @pytest.mark.e2e
 def test_ctrl_c_keeps_what_finished_and_resume_finishes(tmp_path):
-    # A trial takes both CPUs, so when the first has finished the third is still pending: it has
-    # no config in Tune's results, and must be recorded (and resumed) all the same.
+    # A trial takes both CPUs, so when the first has finished the others are pending or not yet
+    # created (Tune creates trials as resources allow): a pending one has no config in Tune's
+    # results and must be recorded (and resumed) all the same; one not yet created is made on resume.
     output = tmp_path / "run"
     command = [sys.executable, str(REPO / "run_search.py"), "search", "--output", str(output), *TINY,
                "--num-samples", "3", "--scheduler", "none", "--cpus-per-trial", "2", *_one_layer_space(tmp_path)]
@@ -181,12 +182,14 @@ def test_ctrl_c_keeps_what_finished_and_resume_finishes(tmp_path):
     assert process.returncode == 130, err[-3000:]
     assert f"search --resume --output {output}" in err and "Tuner.restore" not in out + err
     table = _table(output)
-    assert sorted(table["status"]) == ["interrupted", "interrupted", "ok"]  # not 'error', nor 'failed' in the summary
+    statuses = sorted(table["status"])  # not 'error', nor 'failed' in the summary
+    assert statuses in (["interrupted", "ok"], ["interrupted", "interrupted", "ok"]), statuses
     assert table["gflops"].notna().all()
     resumed = subprocess.run([*command[:2], "search", "--resume", "--output", str(output)], capture_output=True,
                              text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert (_table(output)["status"] == "ok").all()
+    after = _table(output)
+    assert len(after) == 3 and (after["status"] == "ok").all()
 
 
 @pytest.mark.e2e
