@@ -26,6 +26,7 @@ COMMANDS = {
     "report": ("cli.report", "self-contained HTML report of one or several search runs"),
     "rerank": ("cli.rerank", "re-train a finished search's best architectures with fresh seeds: a front with spread"),
     "fidelity": ("cli.fidelity", "does the proxy rank a run's architectures as training does?"),
+    "teacher": ("cli.teacher", "train a distillation teacher once on the proxy's data (search --teacher)"),
     "flops": ("cli.flops", "analytic GFLOPs and parameters of a preset or spec YAML"),
     "scale": ("cli.scale", "emit the A0-A6 family from one base with a scaling rule (or fit the rule)"),
     "family": ("cli.family", "one scaled search per family member, the best of each as the family"),

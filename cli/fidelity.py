@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from pathlib import Path
 
 from .common import default, fraction, non_negative_int, positive_float, positive_int
 
@@ -38,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     proxy.add_argument("--proxy-difficulty", type=fraction, help="synthetic data difficulty in [0, 1]")
     proxy.add_argument("--proxy-classes", type=positive_int, help="synthetic classes")
     proxy.add_argument("--proxy-actor-scale", type=positive_float, help="synthetic actor size (as --actor-scale)")
+    proxy.add_argument("--proxy-teacher", help="distil from this teacher file (made on the proxy's data, "
+                                               "proxies.distillation.make_teacher)")
+    proxy.add_argument("--proxy-distillation", type=fraction, help="weight of the teacher's targets")
+    proxy.add_argument("--proxy-temperature", type=positive_float, help="temperature of the teacher's targets")
     parser.add_argument("--zero-cost", action="store_true",
                         help="also rank by zero-cost proxies (synflow, NASWOT, grad-norm, entropy): seconds an "
                              "architecture, no training")
@@ -53,11 +58,17 @@ def _measured_proxy(args: argparse.Namespace):
 
     if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_replicas,
                                        args.proxy_steps, args.proxy_lr, args.proxy_clips, args.proxy_difficulty,
-                                       args.proxy_classes, args.proxy_actor_scale)):
+                                       args.proxy_classes, args.proxy_actor_scale, args.proxy_teacher,
+                                       args.proxy_distillation, args.proxy_temperature)):
         return None, None
     run = SearchOptions.load(args.run_dir)
     recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
-    proxy = dataclasses.replace(run.proxy, epochs=args.proxy_epochs or run.proxy.epochs,
+    # Absolute: Ray runs each training in its own folder.
+    teacher = str(Path(args.proxy_teacher).resolve()) if args.proxy_teacher else run.proxy.teacher
+    proxy = dataclasses.replace(run.proxy, teacher=teacher,
+                                distillation=args.proxy_distillation or run.proxy.distillation,
+                                temperature=args.proxy_temperature or run.proxy.temperature,
+                                epochs=args.proxy_epochs or run.proxy.epochs,
                                 batch_size=args.proxy_batch_size or run.proxy.batch_size, recipe=recipe,
                                 replicas=run.proxy.replicas if args.proxy_replicas is None else args.proxy_replicas,
                                 steps_per_epoch=run.proxy.steps_per_epoch if args.proxy_steps is None

@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from pathlib import Path
 
-from .common import add_data_args, data_config, default, positive_float, positive_int
+from .common import add_data_args, data_config, default, fraction, positive_float, positive_int
 
 
 def add_search_args(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +45,12 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=default(ProxyConfig, "batch_size"))
     parser.add_argument("--replicas", type=positive_int, default=default(ProxyConfig, "replicas"),
                         help="networks trained per trial from different seeds; the trial scores their mean")
+    parser.add_argument("--teacher", help="distil from this teacher file (run_search.py teacher): each clip's "
+                                          "target mixes the teacher's distribution into its label")
+    parser.add_argument("--distillation", type=fraction, default=default(ProxyConfig, "distillation"),
+                        help="weight of the teacher's targets (with --teacher)")
+    parser.add_argument("--temperature", type=positive_float, default=default(ProxyConfig, "temperature"),
+                        help="temperature of the teacher's targets (with --teacher)")
     parser.add_argument("--prefilter", metavar="SCORE:FRACTION",
                         help="random search: draw 1/FRACTION architectures a trial and train the one a zero-cost "
                              "score (synflow, naswot, grad_norm, entropy) ranks best, e.g. naswot:0.25")
@@ -65,7 +72,10 @@ def search_options(args: argparse.Namespace, output: str):
         target=args.target, rule=args.rule,
         space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=_budget(args),
         proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size,
-                                  replicas=args.replicas),
+                                  replicas=args.replicas, distillation=args.distillation,
+                                  temperature=args.temperature,
+                                  # Absolute: Ray runs each trial in its own folder.
+                                  teacher=str(Path(args.teacher).resolve()) if args.teacher else None),
         data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial),
         prefilter=Prefilter.parse(args.prefilter))
     return options.smoke_test() if args.smoke_test else options

@@ -26,9 +26,20 @@ from video_data.config import DataConfig
 
 from .config import ProxyConfig
 
-__all__ = ["TeacherTargets", "make_teacher", "soft_labels"]
+__all__ = ["TeacherOptions", "TeacherTargets", "make_teacher", "soft_labels"]
 
 _FORMAT = 1
+
+
+@dataclass(frozen=True)
+class TeacherOptions:
+    """What `run_search.py teacher` trains by default: an official preset from outside the
+    searched space (A1: 3.5 M parameters, 0.03 GFLOPs at 8x32x32), for twice the proxy's
+    epochs, so its targets carry more than one proxy training learns by itself (top-1 0.76 on
+    the default synthetic task, docs/fidelity.md)."""
+
+    arch: str = "a1"
+    epochs: int = 32
 
 
 @dataclass(frozen=True)
@@ -58,8 +69,7 @@ class TeacherTargets:
                 meta = json.loads(str(stored["meta"]))
                 logits = stored["logits"]
         except FileNotFoundError:
-            raise UserError(f"teacher {path}: no such file (make one with proxies.distillation.make_teacher, "
-                            f"e.g. bench/proxy_takeoff.py --make-teacher)") from None
+            raise UserError(f"teacher {path}: no such file (make one with run_search.py teacher)") from None
         except (OSError, ValueError, KeyError) as err:
             raise UserError(f"teacher {path}: not a teacher file ({err})") from None
         if meta.get("format") != _FORMAT:

@@ -49,20 +49,28 @@ class SearchPlan:
     data_report: dict | None
 
 
-def _data_check(data: DataConfig) -> tuple[int, dict | None]:
-    """The data's class count and, for a data folder, what `check_data` found (or its refusal)."""
+def _data_check(data: DataConfig, teacher: str | None) -> tuple[int, dict | None]:
+    """The data's class count and, for a data folder, what `check_data` found (or its refusal);
+    a teacher made on other data is refused here, before any trial could train on its targets."""
+    from proxies.distillation import TeacherTargets
+
     if data.is_synthetic:
+        if teacher:
+            TeacherTargets.load(teacher).check_matches(data.synthetic.train_clips, data.synthetic.class_names, teacher)
         return data.synthetic.num_classes, None
     from video_data.inspection import check_data
     from video_data.pipeline import ClipConfig, open_data
 
     train, val = open_data(data, ClipConfig())
-    return train.num_classes, check_data({"train": train, "val": val}, data.max_missing)
+    report = check_data({"train": train, "val": val}, data.max_missing)
+    if teacher:
+        TeacherTargets.load(teacher).check_matches(len(train), train.class_names, teacher)
+    return train.num_classes, report
 
 
 def plan_search(options: SearchOptions) -> SearchPlan:
     """Every check a search makes before it starts (data, seed architecture, space, budget); no writes."""
-    num_classes, report = _data_check(options.data)
+    num_classes, report = _data_check(options.data, options.proxy.teacher)
     options.data.check_batch(options.proxy.batch_size,
                              options.data.synthetic.train_clips if report is None else report["train"]["clips"])
     space, budget, member_input, seed_params = options.space, options.budget, None, None

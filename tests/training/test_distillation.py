@@ -10,7 +10,7 @@ import tensorflow as tf
 from conftest import one_layer_t0
 from infra.errors import UserError
 from proxies.config import ProxyConfig
-from proxies.distillation import TeacherTargets, make_teacher, soft_labels
+from proxies.distillation import TeacherTargets, soft_labels
 from proxies.proxy import _subset, train_proxy
 from proxies.ray_trial import proxy_sources
 from video_data.config import DataConfig
@@ -82,16 +82,38 @@ def test_proxy_targets_mix_the_teachers_distribution_with_the_label(sources, tmp
         np.testing.assert_allclose(targets.numpy(), expected, rtol=1e-6)
 
 
-def test_teacher_is_made_once_and_a_proxy_distils_from_it(tmp_path):
+def test_teacher_command_makes_a_file_a_proxy_distils_from_and_refuses_other_data(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
     data = DataConfig(synthetic=DATA)
     spec = one_layer_t0()
-    train, _ = proxy_sources(spec, data)
+    (tmp_path / "teacher.yaml").write_text(spec.to_yaml())
     path = tmp_path / "t.teacher"
-    made = make_teacher(spec, data, ProxyConfig(epochs=1, batch_size=4), path)
-    assert made.logits.shape == (len(train), 3) and np.isfinite(made.logits).all() and made.wall_time_s > 0
-    assert np.abs(made.logits).sum(axis=1).min() > 0  # every clip has the teacher's view
+    data_flags = ["--synthetic-classes", "3", "--synthetic-clips", "10", "--synthetic-frames", "8",
+                  "--synthetic-resolution", "32", "--difficulty", "0.2"]
+    command = [sys.executable, str(REPO / "run_search.py"), "teacher", "--arch", str(tmp_path / "teacher.yaml"),
+               "--epochs", "1", "--frames", str(spec.input.frames), "--resolution", str(spec.input.resolution),
+               "--output", str(path), *data_flags]
+    made = subprocess.run(command, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert "epoch 1/1: top-1" in made.stdout and f"in {path}" in made.stdout
+    train, _ = proxy_sources(spec, data)
+    targets = TeacherTargets.load(path)
+    assert targets.logits.shape == (len(train), 3) and np.isfinite(targets.logits).all() and targets.wall_time_s > 0
+    assert np.abs(targets.logits).sum(axis=1).min() > 0  # every clip has the teacher's view
+    again = subprocess.run(command, capture_output=True, text=True)  # a teacher is never overwritten
+    assert again.returncode == 2 and again.stderr.startswith("error:") and "exists" in again.stderr
     result = train_proxy(spec, ProxyConfig(epochs=1, batch_size=4, teacher=str(path)), *proxy_sources(spec, data))
     assert result.status == "ok" and 0.0 <= result.top1 <= 1.0
     other = dataclasses.replace(data, synthetic=dataclasses.replace(DATA, clips_per_class=15))
     with pytest.raises(UserError, match="training clips"):
         train_proxy(spec, ProxyConfig(epochs=1, batch_size=4, teacher=str(path)), *proxy_sources(spec, other))
+    # A search on other data refuses the teacher before it writes anything.
+    search = subprocess.run([sys.executable, str(REPO / "run_search.py"), "search", "--teacher", str(path),
+                             "--output", str(tmp_path / "run"), *data_flags[:2], "--synthetic-clips", "15"],
+                            capture_output=True, text=True)
+    assert search.returncode == 2 and "made on 24 training clips, the data has 36" in search.stderr
+    assert not (tmp_path / "run").exists()
