@@ -86,6 +86,20 @@ def test_cli_reports_bad_input_in_one_line_and_bugs_with_a_traceback(tmp_path, m
         run_search.main(["flops", "--arch", "a0"])
 
 
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    # As `run_search.py --help | head -1`: the pipe is closed before anything is written to it.
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, str(REPO / "run_search.py"), "--help"], stdout=write,
+                              stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write)
+    assert done.returncode == 1 and done.stderr == ""
+
+
 def test_cli_flops_json():
     out = subprocess.run([sys.executable, str(REPO / "run_search.py"), "flops", "--arch", "a0", "--frames", "50",
                           "--resolution", "172", "--json"], capture_output=True, text=True, check=True).stdout
