@@ -13,6 +13,7 @@ so a stopped screen resumes, and two screens can run side by side on a 2-core ma
     python bench/proxy_takeoff.py --out /tmp/screen_lr1.jsonl --lr 1.0
     python bench/proxy_takeoff.py --out /tmp/screen_actor.jsonl --actor-scale 1.6
     python bench/proxy_takeoff.py --out /tmp/screen_kd.jsonl --teacher /tmp/a1.teacher --make-teacher a1
+    python bench/proxy_takeoff.py --out /tmp/screen_curriculum.jsonl --curriculum-epochs 4
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from analysis.fidelity_stats import take_off_epoch  # noqa: E402
 from proxies.config import ProxyConfig  # noqa: E402
 from proxies.distillation import make_teacher  # noqa: E402
 from proxies.proxy import train_proxy  # noqa: E402
-from proxies.ray_trial import prepare_worker, proxy_sources  # noqa: E402
+from proxies.ray_trial import curriculum_source, prepare_worker, proxy_sources  # noqa: E402
 from search_space import ArchSpec, SearchSpace, count_flops, load_arch  # noqa: E402
 from video_data.config import DataConfig  # noqa: E402
 
@@ -62,7 +63,10 @@ def proxy_from(args: argparse.Namespace) -> ProxyConfig:
         if value is not None})
     changes = {name: value for name, value in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                                ("teacher", args.teacher), ("distillation", args.distillation),
-                                               ("temperature", args.temperature)) if value is not None}
+                                               ("temperature", args.temperature),
+                                               ("curriculum_epochs", args.curriculum_epochs),
+                                               ("curriculum_actor_scale", args.curriculum_actor_scale))
+               if value is not None}
     return dataclasses.replace(base, recipe=recipe, **changes)
 
 
@@ -104,6 +108,8 @@ def main() -> None:
     parser.add_argument("--teacher-epochs", type=int, default=32, help="the teacher's epochs (of the proxy's steps)")
     parser.add_argument("--distillation", type=float, help="weight of the teacher's targets")
     parser.add_argument("--temperature", type=float, help="temperature of the teacher's targets")
+    parser.add_argument("--curriculum-epochs", type=int, help="first epochs on clips with a larger actor")
+    parser.add_argument("--curriculum-actor-scale", type=float, help="the actor's size in those epochs")
     args = parser.parse_args()
     prepare_worker(args.threads)
     data = DataConfig()
@@ -128,7 +134,8 @@ def main() -> None:
             curve: list[float] = []
             start = time.perf_counter()
             result = train_proxy(spec, dataclasses.replace(proxy, seed=seed), train, val,
-                                 report=lambda metrics: curve.append(round(metrics["top1"], 4)))
+                                 report=lambda metrics: curve.append(round(metrics["top1"], 4)),
+                                 warm_up=curriculum_source(spec, data, proxy))
             row = {"arch": arch, "seed": seed, "gflops": result.gflops, "top1": result.top1, "curve": curve,
                    "wall_s": time.perf_counter() - start, "status": result.status}
             with out.open("a") as handle:

@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                "proxies.distillation.make_teacher)")
     proxy.add_argument("--proxy-distillation", type=fraction, help="weight of the teacher's targets")
     proxy.add_argument("--proxy-temperature", type=positive_float, help="temperature of the teacher's targets")
+    proxy.add_argument("--proxy-curriculum-epochs", type=non_negative_int,
+                       help="first epochs on clips with a larger actor (synthetic data)")
+    proxy.add_argument("--proxy-curriculum-actor-scale", type=positive_float, help="the actor's size in those epochs")
     parser.add_argument("--zero-cost", action="store_true",
                         help="also rank by zero-cost proxies (synflow, NASWOT, grad-norm, entropy): seconds an "
                              "architecture, no training")
@@ -59,7 +62,8 @@ def _measured_proxy(args: argparse.Namespace):
     if not any(v is not None for v in (args.proxy_epochs, args.proxy_batch_size, args.proxy_replicas,
                                        args.proxy_steps, args.proxy_lr, args.proxy_clips, args.proxy_difficulty,
                                        args.proxy_classes, args.proxy_actor_scale, args.proxy_teacher,
-                                       args.proxy_distillation, args.proxy_temperature)):
+                                       args.proxy_distillation, args.proxy_temperature,
+                                       args.proxy_curriculum_epochs, args.proxy_curriculum_actor_scale)):
         return None, None
     run = SearchOptions.load(args.run_dir)
     recipe = dataclasses.replace(run.proxy.recipe, learning_rate=args.proxy_lr or run.proxy.recipe.learning_rate)
@@ -68,6 +72,10 @@ def _measured_proxy(args: argparse.Namespace):
     proxy = dataclasses.replace(run.proxy, teacher=teacher,
                                 distillation=args.proxy_distillation or run.proxy.distillation,
                                 temperature=args.proxy_temperature or run.proxy.temperature,
+                                curriculum_epochs=run.proxy.curriculum_epochs if args.proxy_curriculum_epochs is None
+                                else args.proxy_curriculum_epochs,
+                                curriculum_actor_scale=args.proxy_curriculum_actor_scale
+                                or run.proxy.curriculum_actor_scale,
                                 epochs=args.proxy_epochs or run.proxy.epochs,
                                 batch_size=args.proxy_batch_size or run.proxy.batch_size, recipe=recipe,
                                 replicas=run.proxy.replicas if args.proxy_replicas is None else args.proxy_replicas,

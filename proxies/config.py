@@ -41,6 +41,11 @@ class ProxyConfig:
 
     With `teacher` (a file of `proxies.distillation.make_teacher`), each training clip's target
     is `distillation` parts the teacher's distribution at `temperature` and the rest its label.
+
+    With `curriculum_epochs`, the first epochs train on the synthetic data with its actor
+    `curriculum_actor_scale` times larger (validation never): a network first learns to find
+    the actor, which is what holds every training at chance for its first 5-8 epochs on the
+    original clips, then the task itself.
     """
 
     class_fraction: float = 1.0
@@ -53,8 +58,12 @@ class ProxyConfig:
     teacher: str | None = None
     distillation: float = 0.5
     temperature: float = 2.0
+    curriculum_epochs: int = 0
+    curriculum_actor_scale: float = 1.6
     recipe: Recipe = field(default_factory=lambda: PROXY_RECIPE)
 
     def __post_init__(self) -> None:
-        check_numbers(self, positive=("epochs", "steps_per_epoch", "batch_size", "replicas", "temperature"),
-                      open_fraction=("class_fraction", "clip_fraction"), fraction=("distillation",))
+        check_numbers(self, positive=("epochs", "steps_per_epoch", "batch_size", "replicas", "temperature",
+                                      "curriculum_actor_scale"),
+                      open_fraction=("class_fraction", "clip_fraction"), fraction=("distillation",),
+                      non_negative=("curriculum_epochs",))

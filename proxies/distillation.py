@@ -115,7 +115,7 @@ def make_teacher(spec: ArchSpec, data: DataConfig, proxy: ProxyConfig, output: s
     import keras
 
     from .proxy import train_proxy
-    from .ray_trial import proxy_sources
+    from .ray_trial import curriculum_source, proxy_sources
 
     if proxy.replicas != 1 or proxy.teacher:
         raise UserError("a teacher is one plain training: no --replicas, no teacher of its own")
@@ -123,7 +123,7 @@ def make_teacher(spec: ArchSpec, data: DataConfig, proxy: ProxyConfig, output: s
     train, val = proxy_sources(spec, data)
     trained: list[keras.Model] = []
     result = train_proxy(spec, replace(proxy, class_fraction=1.0), train, val, report=report,
-                         on_trained=trained.append)
+                         on_trained=trained.append, warm_up=curriculum_source(spec, data, proxy))
     if result.status != "ok":
         raise UserError(f"teacher training ended {result.status}: {result.error}")
     targets = TeacherTargets(_logits_of(trained[0], train), tuple(train.class_names), spec.to_yaml(), result.top1,

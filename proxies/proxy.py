@@ -149,7 +149,7 @@ def _teacher_targets(proxy: ProxyConfig, train: ClipSource, num_classes: int) ->
 
 
 def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource, num_classes: int,
-         progress: "_Progress", resume_from: tuple[str, int] | None) -> keras.Model:
+         progress: "_Progress", resume_from: tuple[str, int] | None, warm_up: ClipSource | None) -> keras.Model:
     """Builds, restores and trains the model; `progress` ends up holding the last epoch's metrics."""
     first_epoch = min(resume_from[1], proxy.epochs) if resume_from else 0
     steps = proxy.steps_per_epoch or max(1, int(len(train) * proxy.clip_fraction
@@ -168,11 +168,17 @@ def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
         progress.last = {"top1": logs["top1"], "top5": logs["top5"], "loss": logs["loss"], "train_loss": 0.0}
         return model
     teacher = _teacher_targets(proxy, train, num_classes)
+    # The curriculum's epochs first (those not yet done), then the task's own clips.
+    switch = min(max(first_epoch, proxy.curriculum_epochs if warm_up is not None else 0), proxy.epochs)
     streams = []
     for order in orders:
-        streams.append(each_epoch(first_epoch, proxy.epochs,
-                                  functools.partial(_subset, train, order, True, num_classes, steps=steps,
-                                                    teacher=teacher)))
+        def epochs_of(source: ClipSource, order=order):
+            return functools.partial(_subset, source, order, True, num_classes, steps=steps, teacher=teacher)
+
+        stream = each_epoch(switch, proxy.epochs, epochs_of(train))
+        if switch > first_epoch:
+            stream = each_epoch(first_epoch, switch, epochs_of(warm_up)).concatenate(stream)
+        streams.append(stream)
     # Every epoch of every replica is exactly `steps` batches, so the streams zip epoch by epoch.
     train_ds = replica_batches(streams).with_options(_static_pipeline())
     model.fit(train_ds, epochs=proxy.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
@@ -183,7 +189,8 @@ def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
 def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
                 report: Reporter | None = None, checkpoint_dir: Callable[[], str] | None = None,
                 resume_from: tuple[str, int] | None = None,
-                on_trained: Callable[[keras.Model], None] | None = None) -> TrialResult:
+                on_trained: Callable[[keras.Model], None] | None = None,
+                warm_up: ClipSource | None = None) -> TrialResult:
     """Trains `spec` on the proxy task and evaluates it on `val`; never raises for NaN or OOM.
 
     `report` receives one dict per finished epoch (metrics, cost, status 'running' or, after
@@ -191,8 +198,11 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
     With `checkpoint_dir` (a function giving a fresh folder), each epoch's weights and optimiser
     state are saved there first and the folder is named in the dict; `resume_from=(folder,
     epochs_done)` continues such a trial. `on_trained` receives the trained model (a teacher
-    is made from it, `proxies.distillation`).
+    is made from it, `proxies.distillation`). `warm_up` is the train source of the first
+    `proxy.curriculum_epochs` (`proxies.ray_trial.curriculum_source`).
     """
+    if proxy.curriculum_epochs and warm_up is None:
+        raise ValueError("a proxy with curriculum_epochs needs its warm_up source (ray_trial.curriculum_source)")
     start = time.perf_counter()
     num_classes = max(2, int(round(train.num_classes * proxy.class_fraction)))
     cost = count_flops(spec, train.clip.frames, train.clip.resolution, num_classes)
@@ -201,7 +211,7 @@ def train_proxy(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: Clip
                          {"gflops": cost.gflops, "params": cost.params}, checkpoint_dir, start)
     try:
         with quiet_fit():
-            model = _fit(spec, proxy, train, val, num_classes, progress, resume_from)
+            model = _fit(spec, proxy, train, val, num_classes, progress, resume_from, warm_up)
         result.epochs = progress.epochs
         result.train_clips_per_s = progress.last.get("train_clips_per_s", math.nan)
         if not math.isfinite(progress.last.get("train_loss", math.nan)):

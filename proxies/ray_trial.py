@@ -10,6 +10,7 @@ saying so. Data sources are cached per worker, which Ray reuses across trials.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import shutil
@@ -17,18 +18,20 @@ import tempfile
 from dataclasses import asdict
 from typing import Callable
 
+from infra.errors import UserError
 from infra.tf_runtime import load_tensorflow
 from search_space import ArchSpec, arch_id
 from video_data.config import DataConfig
 
 from .config import ProxyConfig
 
-__all__ = ["proxy_sources", "prepare_worker", "train_and_report"]
+__all__ = ["curriculum_source", "prepare_worker", "proxy_sources", "train_and_report"]
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=3)
 def _cached_sources(data: DataConfig, clip):
-    """Sources by configuration: a reused trial worker need not regenerate or re-index data."""
+    """Sources by configuration: a reused trial worker need not regenerate or re-index data
+    (three: a fidelity worker trains the proxy, its curriculum and the reference)."""
     from video_data.pipeline import open_data
 
     return open_data(data, clip)
@@ -45,6 +48,18 @@ def proxy_sources(spec: ArchSpec, data: DataConfig):
     clip = ClipConfig(frames=spec.input.frames, resolution=spec.input.resolution, stride=spec.input.frame_stride,
                       flip=not data.is_synthetic)
     return _cached_sources(data, clip)
+
+
+def curriculum_source(spec: ArchSpec, data: DataConfig, proxy: ProxyConfig):
+    """The train source of a proxy's first `curriculum_epochs` (None without a curriculum): the
+    synthetic data with its actor `curriculum_actor_scale` times larger, cached as the others."""
+    if not proxy.curriculum_epochs:
+        return None
+    if not data.is_synthetic:
+        raise UserError("a curriculum (curriculum_epochs) enlarges the synthetic actor: it needs --data synthetic")
+    synthetic = dataclasses.replace(data.synthetic,
+                                    actor_scale=data.synthetic.actor_scale * proxy.curriculum_actor_scale)
+    return proxy_sources(spec, dataclasses.replace(data, synthetic=synthetic))[0]
 
 
 def _limit_threads(cpus: float) -> None:
@@ -87,6 +102,7 @@ def train_and_report(spec: ArchSpec, proxy: ProxyConfig, data: DataConfig, extra
         folder = checkpoint.to_directory()
         resume_from = (folder, checkpoint_epochs(folder))
     result = train_proxy(spec, proxy, train, val, report=report,
-                         checkpoint_dir=lambda: tempfile.mkdtemp(prefix="trial_ckpt_"), resume_from=resume_from)
+                         checkpoint_dir=lambda: tempfile.mkdtemp(prefix="trial_ckpt_"), resume_from=resume_from,
+                         warm_up=curriculum_source(spec, data, proxy))
     if result.status != "ok":  # NaN / out of memory: the epochs reported so far end with this row
         tune.report(asdict(result) | static | extra({"top1": 0.0}) | {"top1": 0.0})

@@ -137,11 +137,11 @@ def training_setup(options: FidelityOptions, run: SearchOptions) -> TrainingSetu
     scores other architectures against the same reference, e.g. a run's front)."""
     proxy = options.proxy or run.proxy
     # One network per reference training: the reference's own seeds are its noise ceiling.
-    # No teacher either: its targets are cached for the proxy's clips, and the reference is what
-    # a distilled proxy is measured against.
+    # No teacher or curriculum either: the reference is what a distilled proxy, or one warmed
+    # up on easier clips, is measured against.
     reference = dataclasses.replace(run.proxy, epochs=options.epochs or 3 * run.proxy.epochs,
                                     steps_per_epoch=options.steps or run.proxy.steps_per_epoch, replicas=1,
-                                    teacher=None)
+                                    teacher=None, curriculum_epochs=0)
     data = run.data
     if data.is_synthetic:
         synthetic = data.synthetic
@@ -157,8 +157,9 @@ def training_setup(options: FidelityOptions, run: SearchOptions) -> TrainingSetu
 def _setting(proxy: ProxyConfig, data: DataConfig, frames: int | None, resolution: int | None) -> str:
     """8 hex digits naming a training setting: results of one setting are never mixed with another's.
 
-    One replica, an actor of the original size and no teacher are left out of the text, so
-    settings named before those options existed keep their names (and their trainings).
+    One replica, an actor of the original size, no teacher and no curriculum are left out of
+    the text, so settings named before those options existed keep their names (and their
+    trainings).
     """
     plain = to_plain({"proxy": dataclasses.replace(proxy, seed=0), "data": data, "frames": frames,
                       "resolution": resolution})
@@ -166,6 +167,9 @@ def _setting(proxy: ProxyConfig, data: DataConfig, frames: int | None, resolutio
         del plain["proxy"]["replicas"]
     if plain["proxy"]["teacher"] is None:
         for field in ("teacher", "distillation", "temperature"):
+            del plain["proxy"][field]
+    if plain["proxy"]["curriculum_epochs"] == 0:
+        for field in ("curriculum_epochs", "curriculum_actor_scale"):
             del plain["proxy"][field]
     if plain["data"]["synthetic"]["actor_scale"] == 1.0:
         del plain["data"]["synthetic"]["actor_scale"]

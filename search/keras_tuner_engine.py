@@ -11,7 +11,7 @@ import json
 import time
 from pathlib import Path
 
-from proxies.ray_trial import proxy_sources
+from proxies.ray_trial import curriculum_source, proxy_sources
 from search_space import SearchSpace
 
 from .options import SearchOptions
@@ -55,7 +55,8 @@ def run_keras_tuner(options: SearchOptions, task: TrialTask, log: RejectionLog,
                 return {"reward": -1e9}
             curve: list[float] = []
             result = train_proxy(spec, task.proxy, *proxy_sources(spec, task.data),
-                                 report=lambda metrics: curve.append(metrics["top1"]))
+                                 report=lambda metrics: curve.append(metrics["top1"]),
+                                 warm_up=curriculum_source(spec, task.data, task.proxy))
             metrics = result.to_dict() | {"reward": task.score(result.top1, spec), "timestamp": time.time()}
             record = trial_record(trial.trial_id, spec, task.num_classes, metrics, node="local",
                                   member_input=task.member_input, curve=curve, latency_ms=task.latency_ms(spec))

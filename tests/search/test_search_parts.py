@@ -185,7 +185,7 @@ def test_proxy_flags_describe_another_proxy_on_the_runs_settings(tmp_path):
     assert (data.synthetic.num_classes, data.synthetic.clips_per_class, data.synthetic.actor_scale) == (4, 5, 1.3)
 
 
-def test_a_distilled_proxy_is_its_own_setting_and_the_reference_has_no_teacher(tmp_path):
+def test_a_distilled_or_warmed_up_proxy_is_its_own_setting_and_the_reference_is_neither(tmp_path):
     from cli import parser_for
     from cli.fidelity import _measured_proxy
     from conftest import write_run
@@ -196,11 +196,13 @@ def test_a_distilled_proxy_is_its_own_setting_and_the_reference_has_no_teacher(t
     run = SearchOptions.load(tmp_path / "run")
     plain = training_setup(FidelityOptions(run=str(tmp_path / "run")), run)
     args = parser_for("fidelity").parse_args(["--run", str(tmp_path / "run"), "--proxy-teacher", "t.teacher",
-                                              "--proxy-distillation", "0.3"])
+                                              "--proxy-distillation", "0.3", "--proxy-curriculum-epochs", "4"])
     proxy, data = _measured_proxy(args)
     assert proxy.teacher == str(tmp_path.cwd() / "t.teacher") and proxy.distillation == 0.3  # absolute for Ray
+    assert (proxy.curriculum_epochs, proxy.curriculum_actor_scale) == (4, 1.6)
     distilled = training_setup(FidelityOptions(run=str(tmp_path / "run"), proxy=proxy, proxy_data=data), run)
-    assert distilled.reference.teacher is None and _settings(distilled)["reference"] == _settings(plain)["reference"]
+    assert distilled.reference.teacher is None and distilled.reference.curriculum_epochs == 0
+    assert _settings(distilled)["reference"] == _settings(plain)["reference"]
     assert _settings(distilled)["proxy"] != _settings(plain)["proxy"]
 
 

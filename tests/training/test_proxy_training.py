@@ -147,3 +147,34 @@ def test_multiworker_corrections_refuse_a_keras_without_their_symbols(monkeypatc
     monkeypatch.setitem(multiworker._PATCHED, "keras.src.backend.tensorflow.trainer", ("gone_in_this_version",))
     with pytest.raises(multiworker.UnsupportedKerasError, match=r"keras 3\.\d+.*train with one worker"):
         multiworker.enable()
+
+
+def test_a_curriculum_trains_its_first_epochs_on_the_warm_up_clips(sources):
+    # Two epochs with the warm-up source for both: exactly the plain training when that source is
+    # the train source itself (same clips, seeds and epoch numbers), another training when it is
+    # the same data with a larger actor; and a curriculum without its source is a bug, not a no-op.
+    train, val = sources
+    larger = SyntheticSource(dataclasses.replace(DATA, actor_scale=1.6), CLIP, "train")
+    spec, proxy = one_layer_t0(), ProxyConfig(epochs=2, batch_size=4)
+    plain = train_proxy(spec, proxy, train, val)
+    curriculum = dataclasses.replace(proxy, curriculum_epochs=1)
+    same = train_proxy(spec, curriculum, train, val, warm_up=train)
+    assert (same.top1, same.loss) == pytest.approx((plain.top1, plain.loss), rel=1e-5)
+    warmed = train_proxy(spec, curriculum, train, val, warm_up=larger)
+    assert warmed.status == "ok" and warmed.loss != pytest.approx(plain.loss, rel=1e-4)
+    with pytest.raises(ValueError, match="warm_up"):
+        train_proxy(spec, curriculum, train, val)
+
+
+def test_curriculum_source_is_the_synthetic_data_with_a_larger_actor(tmp_path):
+    from infra.errors import UserError
+    from proxies.ray_trial import curriculum_source
+    from video_data.config import DataConfig
+
+    spec, data = one_layer_t0(), DataConfig(synthetic=DATA)
+    assert curriculum_source(spec, data, ProxyConfig()) is None
+    source = curriculum_source(spec, data, ProxyConfig(curriculum_epochs=2, curriculum_actor_scale=1.5))
+    assert source.config.actor_scale == pytest.approx(1.5 * DATA.actor_scale) and len(source) == 24
+    with pytest.raises(UserError, match="synthetic"):
+        curriculum_source(spec, DataConfig(source=str(tmp_path)),
+                          ProxyConfig(curriculum_epochs=2))
