@@ -6,7 +6,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from .common import add_data_args, data_config, default, fraction, positive_float, positive_int
+from .common import add_data_args, data_config, default, fraction, non_negative_int, positive_float, positive_int
 
 
 def add_search_args(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +51,11 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
                         help="weight of the teacher's targets (with --teacher)")
     parser.add_argument("--temperature", type=positive_float, default=default(ProxyConfig, "temperature"),
                         help="temperature of the teacher's targets (with --teacher)")
+    parser.add_argument("--curriculum-epochs", type=non_negative_int, default=default(ProxyConfig, "curriculum_epochs"),
+                        help="first epochs of each trial on synthetic clips with a larger actor "
+                             "(--curriculum-actor-scale), then the task's own")
+    parser.add_argument("--curriculum-actor-scale", type=positive_float,
+                        default=default(ProxyConfig, "curriculum_actor_scale"))
     parser.add_argument("--prefilter", metavar="SCORE:FRACTION",
                         help="random search: draw 1/FRACTION architectures a trial and train the one a zero-cost "
                              "score (synflow, naswot, grad_norm, entropy) ranks best, e.g. naswot:0.25")
@@ -73,7 +78,8 @@ def search_options(args: argparse.Namespace, output: str):
         space=SearchSpace.from_yaml(args.space) if args.space else defaults.space, budget=_budget(args),
         proxy=dataclasses.replace(defaults.proxy, epochs=args.epochs, batch_size=args.batch_size,
                                   replicas=args.replicas, distillation=args.distillation,
-                                  temperature=args.temperature,
+                                  temperature=args.temperature, curriculum_epochs=args.curriculum_epochs,
+                                  curriculum_actor_scale=args.curriculum_actor_scale,
                                   # Absolute: Ray runs each trial in its own folder.
                                   teacher=str(Path(args.teacher).resolve()) if args.teacher else None),
         data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial),

@@ -70,6 +70,8 @@ def _data_check(data: DataConfig, teacher: str | None) -> tuple[int, dict | None
 
 def plan_search(options: SearchOptions) -> SearchPlan:
     """Every check a search makes before it starts (data, seed architecture, space, budget); no writes."""
+    if options.proxy.curriculum_epochs and not options.data.is_synthetic:
+        raise UserError("--curriculum-epochs enlarges the synthetic actor: it needs --data synthetic")
     num_classes, report = _data_check(options.data, options.proxy.teacher)
     options.data.check_batch(options.proxy.batch_size,
                              options.data.synthetic.train_clips if report is None else report["train"]["clips"])
