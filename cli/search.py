@@ -55,7 +55,8 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
                         help="first epochs of each trial on synthetic clips with a larger actor "
                              "(--curriculum-actor-scale), then the task's own")
     parser.add_argument("--curriculum-actor-scale", type=positive_float,
-                        default=default(ProxyConfig, "curriculum_actor_scale"))
+                        default=default(ProxyConfig, "curriculum_actor_scale"),
+                        help="the actor's size in the curriculum's epochs, a multiple of the data's")
     parser.add_argument("--prefilter", metavar="SCORE:FRACTION",
                         help="random search: draw 1/FRACTION architectures a trial and train the one a zero-cost "
                              "score (synflow, naswot, grad_norm, entropy) ranks best, e.g. naswot:0.25")

@@ -169,7 +169,7 @@ def _fit(spec: ArchSpec, proxy: ProxyConfig, train: ClipSource, val: ClipSource,
         return model
     teacher = _teacher_targets(proxy, train, num_classes)
     # The curriculum's epochs first (those not yet done), then the task's own clips.
-    switch = min(max(first_epoch, proxy.curriculum_epochs if warm_up is not None else 0), proxy.epochs)
+    switch = min(max(first_epoch, proxy.curriculum_epochs), proxy.epochs)  # no warm_up: train_proxy saw 0
     streams = []
     for order in orders:
         def epochs_of(source: ClipSource, order=order):

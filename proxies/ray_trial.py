@@ -25,7 +25,7 @@ from video_data.config import DataConfig
 
 from .config import ProxyConfig
 
-__all__ = ["curriculum_source", "prepare_worker", "proxy_sources", "train_and_report"]
+__all__ = ["check_curriculum", "curriculum_source", "prepare_worker", "proxy_sources", "train_and_report"]
 
 
 @functools.lru_cache(maxsize=3)
@@ -50,13 +50,18 @@ def proxy_sources(spec: ArchSpec, data: DataConfig):
     return _cached_sources(data, clip)
 
 
+def check_curriculum(data: DataConfig, proxy: ProxyConfig) -> None:
+    """A curriculum enlarges the synthetic actor: refused on any other data."""
+    if proxy.curriculum_epochs and not data.is_synthetic:
+        raise UserError("--curriculum-epochs enlarges the synthetic actor: it needs --data synthetic")
+
+
 def curriculum_source(spec: ArchSpec, data: DataConfig, proxy: ProxyConfig):
     """The train source of a proxy's first `curriculum_epochs` (None without a curriculum): the
     synthetic data with its actor `curriculum_actor_scale` times larger, cached as the others."""
+    check_curriculum(data, proxy)
     if not proxy.curriculum_epochs:
         return None
-    if not data.is_synthetic:
-        raise UserError("a curriculum (curriculum_epochs) enlarges the synthetic actor: it needs --data synthetic")
     synthetic = dataclasses.replace(data.synthetic,
                                     actor_scale=data.synthetic.actor_scale * proxy.curriculum_actor_scale)
     return proxy_sources(spec, dataclasses.replace(data, synthetic=synthetic))[0]

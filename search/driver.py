@@ -19,6 +19,7 @@ from analysis import write_report
 from infra.config_io import to_plain
 from infra.errors import Interrupted, UserError
 from infra.run_folder import RunKind, claim_output
+from proxies.config import ProxyConfig
 from search_space import ArchSpec, Budget, InputSpec, SearchSpace, SpecError, check_budget_feasible, load_arch
 from video_data.config import DataConfig
 
@@ -49,30 +50,32 @@ class SearchPlan:
     data_report: dict | None
 
 
-def _data_check(data: DataConfig, teacher: str | None) -> tuple[int, dict | None]:
+def _data_check(data: DataConfig, proxy: ProxyConfig) -> tuple[int, dict | None]:
     """The data's class count and, for a data folder, what `check_data` found (or its refusal);
-    a teacher made on other data is refused here, before any trial could train on its targets."""
+    a proxy the data cannot feed (a teacher made on other data, a curriculum without synthetic
+    data) is refused here, before any trial could train."""
     from proxies.distillation import TeacherTargets
+    from proxies.ray_trial import check_curriculum
 
+    check_curriculum(data, proxy)
     if data.is_synthetic:
-        if teacher:
-            TeacherTargets.load(teacher).check_matches(data.synthetic.train_clips, data.synthetic.class_names, teacher)
-        return data.synthetic.num_classes, None
-    from video_data.inspection import check_data
-    from video_data.pipeline import ClipConfig, open_data
+        num_classes, report = data.synthetic.num_classes, None
+        clips, class_names = data.synthetic.train_clips, data.synthetic.class_names
+    else:
+        from video_data.inspection import check_data
+        from video_data.pipeline import ClipConfig, open_data
 
-    train, val = open_data(data, ClipConfig())
-    report = check_data({"train": train, "val": val}, data.max_missing)
-    if teacher:
-        TeacherTargets.load(teacher).check_matches(len(train), train.class_names, teacher)
-    return train.num_classes, report
+        train, val = open_data(data, ClipConfig())
+        num_classes, report = train.num_classes, check_data({"train": train, "val": val}, data.max_missing)
+        clips, class_names = len(train), train.class_names
+    if proxy.teacher:
+        TeacherTargets.load(proxy.teacher).check_matches(clips, class_names, proxy.teacher)
+    return num_classes, report
 
 
 def plan_search(options: SearchOptions) -> SearchPlan:
     """Every check a search makes before it starts (data, seed architecture, space, budget); no writes."""
-    if options.proxy.curriculum_epochs and not options.data.is_synthetic:
-        raise UserError("--curriculum-epochs enlarges the synthetic actor: it needs --data synthetic")
-    num_classes, report = _data_check(options.data, options.proxy.teacher)
+    num_classes, report = _data_check(options.data, options.proxy)
     options.data.check_batch(options.proxy.batch_size,
                              options.data.synthetic.train_clips if report is None else report["train"]["clips"])
     space, budget, member_input, seed_params = options.space, options.budget, None, None
