@@ -144,15 +144,19 @@ class SpatioTemporalConv(keras.layers.Layer):
     def out_channels(self) -> int:
         return self.channels if self.depthwise else self.filters
 
-    def call(self, x):
+    def call(self, x, taps=None):
+        """`taps` ([t, h, w, 1] of 0 / 1, optional) switches kernel taps off: a weight-sharing
+        supernet runs a smaller centred kernel as this one with its outer taps zeroed."""
         kt, kh, kw = self.kernel_size
         st, sh, sw = self.stride
+        kernel = self.kernel if taps is None else self.kernel * tf.reshape(
+            tf.cast(taps, self.kernel.dtype), [kt, kh, kw, 1] + ([] if self.depthwise else [1]))
         front, back = _time_padding(tf.shape(x)[1], kt, st, self.padding)
         if kt > 1 or st > 1:
             x = tf.pad(x, [[0, 0], [front, back], [0, 0], [0, 0], [0, 0]])
         if kh == 1 and kw == 1 and sh == 1 and sw == 1:
-            return self._temporal(x)
-        return self._shifted_sum(x)
+            return self._temporal(x, kernel)
+        return self._shifted_sum(x, kernel)
 
     def _conv2d(self, frames, kernel, strides, padding):
         """[N, H, W, C] -> [N, H', W', C'] with a (h, w) kernel slice."""
@@ -164,14 +168,14 @@ class SpatioTemporalConv(keras.layers.Layer):
             return tf.nn.depthwise_conv2d(frames, kernel[..., None], [1, *strides, 1], padding)
         return tf.nn.conv2d(frames, kernel, [1, *strides, 1], padding)
 
-    def _temporal(self, x):
+    def _temporal(self, x, kernel):
         """(t, 1, 1) kernel: a (t, 1) conv over [B, T, H*W, C], valid in time (already padded)."""
         shape = tf.shape(x)
-        y = self._conv2d(tf.reshape(x, [shape[0], shape[1], -1, self.channels]), self.kernel[:, 0],
+        y = self._conv2d(tf.reshape(x, [shape[0], shape[1], -1, self.channels]), kernel[:, 0],
                          (self.stride[0], 1), "VALID")
         return tf.reshape(y, [shape[0], tf.shape(y)[1], shape[2], shape[3], self.out_channels])
 
-    def _shifted_sum(self, x):
+    def _shifted_sum(self, x, kernel):
         """Sum over temporal taps of a 2D conv of the time-shifted frames (valid in time).
 
         Taps are cut with a plain slice when the temporal stride is 1 (always, in the released
@@ -183,7 +187,7 @@ class SpatioTemporalConv(keras.layers.Layer):
         shape = tf.shape(x)
         out_t = (shape[1] - kt) // st + 1
         taps = []
-        for dt, kernel in enumerate(tf.unstack(self.kernel) if kt > 1 else [self.kernel[0]]):
+        for dt, tap in enumerate(tf.unstack(kernel) if kt > 1 else [kernel[0]]):
             if kt == 1 and st == 1:
                 frames = x
             elif st == 1:
@@ -191,7 +195,7 @@ class SpatioTemporalConv(keras.layers.Layer):
             else:
                 frames = x[:, dt: dt + (out_t - 1) * st + 1: st]
             flat = tf.reshape(frames, [-1, x.shape[2] or shape[2], x.shape[3] or shape[3], self.channels])
-            taps.append(self._conv2d(flat, kernel, self.stride[1:], "SAME"))
+            taps.append(self._conv2d(flat, tap, self.stride[1:], "SAME"))
         y = taps[0] if kt == 1 else tf.add_n(taps)
         y_shape = tf.shape(y)
         return tf.reshape(y, [shape[0], out_t, y_shape[1], y_shape[2], self.out_channels])
@@ -265,11 +269,14 @@ class ConvUnit(keras.layers.Layer):
         new_states[name] = tf.cast(full[:, -self.buffer_size:], tf.float32)  # states are float32
         return full
 
-    def call(self, x, states: Mapping[str, tf.Tensor], training=None):
+    def call(self, x, states: Mapping[str, tf.Tensor], training=None, taps=None):
+        """`taps`: see `SpatioTemporalConv.call` (joint kernels only)."""
         new_states: States = {}
         if self.temporal is None:
-            x = self._post(self.conv(self._buffer(x, states, new_states)), self.bn, training)
+            x = self._post(self.conv(self._buffer(x, states, new_states), taps), self.bn, training)
         else:
+            if taps is not None:
+                raise ValueError("kernel taps switch off joint (t, h, w) kernels only, not factorised ones")
             x = self._post(self.conv(x), self.bn, training)
             x = self._post(self.temporal(self._buffer(x, states, new_states)), self.bn_temporal, training)
         return x, new_states
@@ -371,7 +378,9 @@ class SqueezeExcitation(keras.layers.Layer):
         self.expand = Pointwise(int(input_shape[-1]), use_bias=True, kernel_regularizer=self.kernel_regularizer,
                                 name="se_expand")
 
-    def call(self, x, states: Mapping[str, tf.Tensor]):
+    def call(self, x, states: Mapping[str, tf.Tensor], hidden_mask=None):
+        """`hidden_mask` (0 / 1 per hidden unit, optional) narrows the bottleneck, as a supernet's
+        sub-network with a smaller expansion has a smaller SE."""
         new_states: States = {}
         if not self.pools_frames:  # the clip alone
             pooled, new_states = self.pool(x, own_states(states, self.pool))
@@ -385,7 +394,10 @@ class SqueezeExcitation(keras.layers.Layer):
         if self.pos_encoding is not None:
             pooled, position = self.pos_encoding(pooled, own_states(states, self.pos_encoding))
             new_states.update(position)
-        gate = self.gate_fn(self.expand(self.activation_fn(self.reduce(pooled))))
+        hidden = self.activation_fn(self.reduce(pooled))
+        if hidden_mask is not None:
+            hidden = hidden * tf.cast(hidden_mask, hidden.dtype)
+        gate = self.gate_fn(self.expand(hidden))
         return x * gate, new_states
 
 
