@@ -12,11 +12,12 @@ from .common import add_data_args, data_config, default, fraction, non_negative_
 def add_search_args(parser: argparse.ArgumentParser) -> None:
     """The flags of a search (also those of each member search of `family`)."""
     from proxies.config import ProxyConfig
-    from search.options import ENGINES, REWARDS, SCHEDULERS, SEARCH_ALGORITHMS, SearchOptions, TrialResources
+    from search.options import ENGINES, REWARDS, SCHEDULERS, SEARCH_ALGORITHMS, OneShotOptions, SearchOptions, \
+        TrialResources
 
     add_data_args(parser)
     parser.add_argument("--num-samples", type=positive_int, default=default(SearchOptions, "num_samples"),
-                        help="trials to run")
+                        help="trials to run (--engine oneshot: architectures scored at the end)")
     parser.add_argument("--gflops", help="FLOP budget MIN:MAX in GFLOPs at the search input shape")
     from search_space.budget import COST_METRICS, Budget
 
@@ -34,7 +35,17 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the search in --output (with its stored options; other flags are ignored)")
     parser.add_argument("--address", help="existing Ray cluster (e.g. auto); default: a private local Ray")
-    parser.add_argument("--engine", default=default(SearchOptions, "engine"), choices=ENGINES)
+    parser.add_argument("--engine", default=default(SearchOptions, "engine"), choices=ENGINES,
+                        help="ray: one proxy training a trial (Ray Tune); keras-tuner: the same without Ray; "
+                             "oneshot: one weight-sharing supernet and a REINFORCE controller (needs a budget max)")
+    parser.add_argument("--oneshot-epochs", type=positive_int, default=default(OneShotOptions, "epochs"),
+                        help=f"--engine oneshot: supernet epochs of {default(OneShotOptions, 'steps_per_epoch')} steps")
+    parser.add_argument("--oneshot-steps-per-epoch", type=positive_int,
+                        default=default(OneShotOptions, "steps_per_epoch"),
+                        help="--engine oneshot: weight steps (and controller steps) of a supernet epoch")
+    parser.add_argument("--oneshot-warmup-epochs", type=non_negative_int,
+                        default=default(OneShotOptions, "warmup_epochs"),
+                        help="--engine oneshot: first epochs training the shared weights only")
     parser.add_argument("--space", help="search space YAML (default: the paper's space at 8x32x32)")
     parser.add_argument("--seed-arch", help="preset or spec YAML to evaluate first (the space is widened to hold it)")
     parser.add_argument("--target", help="search for a family member (a0..a6): the space scaled for its GFLOPs, "
@@ -68,7 +79,7 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
 
 def search_options(args: argparse.Namespace, output: str):
     """The `SearchOptions` the flags describe (the defaults are the dataclasses')."""
-    from search.options import Prefilter, SearchOptions, TrialResources
+    from search.options import OneShotOptions, Prefilter, SearchOptions, TrialResources
     from search_space import SearchSpace
 
     defaults = SearchOptions()
@@ -84,7 +95,9 @@ def search_options(args: argparse.Namespace, output: str):
                                   # Absolute: Ray runs each trial in its own folder.
                                   teacher=str(Path(args.teacher).resolve()) if args.teacher else None),
         data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial),
-        prefilter=Prefilter.parse(args.prefilter))
+        prefilter=Prefilter.parse(args.prefilter),
+        oneshot=OneShotOptions(epochs=args.oneshot_epochs, steps_per_epoch=args.oneshot_steps_per_epoch,
+                               warmup_epochs=args.oneshot_warmup_epochs))
     return options.smoke_test() if args.smoke_test else options
 
 

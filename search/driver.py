@@ -4,7 +4,7 @@ Everything that can refuse a search is decided before anything is written: the o
 (new, or `resume` of a search, `infra.run_folder`), the data (a folder's splits checked), the
 space (widened for a seed architecture, scaled for a family member) and a budget it can meet
 (`plan_search`). Only then does the driver write the run folder (options.json, space.yaml,
-data_report.json), hand the trials to the chosen engine (Ray Tune or KerasTuner), and write
+data_report.json), hand the trials to the chosen engine (Ray Tune, KerasTuner or the one-shot supernet), and write
 rejected.csv (as rejections happen), trials.csv/parquet, choices.csv, specs/, the Pareto front,
 its plot, the exported configs and the HTML report (report.html).
 """
@@ -31,7 +31,7 @@ from .trial_records import RejectionLog, write_run_tables
 
 __all__ = ["run_search", "plan_search", "SearchPlan", "SEARCH_RUN"]
 
-SEARCH_RUN = RunKind("search", ("options.json", "ray/search", "keras_tuner", "keras_tuner_trials.jsonl",
+SEARCH_RUN = RunKind("search", ("options.json", "ray/search", "ray/oneshot", "keras_tuner", "keras_tuner_trials.jsonl",
                                 "trials.parquet"))
 
 
@@ -134,13 +134,20 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
         from .keras_tuner_engine import run_keras_tuner
 
         records, choices = run_keras_tuner(options, task, log, resume)
+    elif options.engine == "oneshot":
+        from .oneshot import run_oneshot
+
+        records, choices = run_oneshot(options, task, log, resume)
     else:
         from .ray_engine import run_ray
 
         records, choices = run_ray(options, task, log, plan.seed_params, resume)
     table = apply_retrainings(output, write_run_tables(output, records, choices, plan.space))
     write_report([output])
-    if (table["status"] == "interrupted").any() or len(table) < options.num_samples:
+    # A one-shot search records the distinct architectures its controller still samples, which
+    # may be fewer than it was asked to score.
+    incomplete = len(table) < options.num_samples and options.engine != "oneshot"
+    if (table["status"] == "interrupted").any() or incomplete:
         finished = int(table["status"].isin(["ok", "stopped_early"]).sum())
         raise Interrupted(f"search interrupted after {finished} of {options.num_samples} trials; the results so far "
                           f"are in {output}/; continue it with `run_search.py search --resume --output {output}`",

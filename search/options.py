@@ -19,13 +19,13 @@ from scaling.targets import FAMILY
 from search_space import ArchSpec, Budget, InputSpec, SearchSpace
 from video_data.config import DataConfig
 
-__all__ = ["SearchOptions", "TrialResources", "Prefilter", "FitOptions", "RerankOptions", "SEARCH_ALGORITHMS",
-           "SCHEDULERS", "REWARDS", "ENGINES"]
+__all__ = ["SearchOptions", "TrialResources", "Prefilter", "OneShotOptions", "FitOptions", "RerankOptions",
+           "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
 
 SEARCH_ALGORITHMS = ("random", "optuna", "nsga2")
 SCHEDULERS = ("asha", "none")
 REWARDS = ("accuracy", "tunas")
-ENGINES = ("ray", "keras-tuner")
+ENGINES = ("ray", "keras-tuner", "oneshot")
 OPTIONS_FILE = "options.json"
 
 
@@ -73,6 +73,41 @@ class Prefilter:
 
 
 @dataclass(frozen=True)
+class OneShotOptions:
+    """How `--engine oneshot` trains its supernet and controller (`search.oneshot`).
+
+    Attributes:
+      epochs: supernet epochs, each `steps_per_epoch` weight steps of the proxy's batch size
+        (and as many controller steps after the warm-up); one report and checkpoint each.
+      warmup_epochs: first epochs that train the shared weights only, on uniform samples.
+      controller_learning_rate: Adam's rate on the controller's logits.
+      baseline_decay: the reward's moving average, REINFORCE's baseline.
+      entropy_weight: a bonus on the controller's entropy (0: none, as TuNAS).
+      beta: the cost term's weight in the TuNAS reward top1 + beta * |cost / target - 1|.
+      calibration_clips: training clips each scored sub-network's batch norms are re-estimated on.
+    """
+
+    epochs: int = 40
+    steps_per_epoch: int = 36
+    warmup_epochs: int = 10
+    controller_learning_rate: float = 0.05
+    baseline_decay: float = 0.95
+    entropy_weight: float = 0.0
+    beta: float = -0.5
+    calibration_clips: int = 128
+
+    def __post_init__(self) -> None:
+        check_numbers(self, positive=("epochs", "steps_per_epoch", "controller_learning_rate", "calibration_clips"),
+                      non_negative=("warmup_epochs", "entropy_weight"), fraction=("baseline_decay",))
+        if self.warmup_epochs >= self.epochs:
+            raise OptionsError(f"oneshot: the warm-up ({self.warmup_epochs} epochs) leaves no epoch to train the "
+                               f"controller in ({self.epochs} epochs)")
+        if self.beta > 0:
+            raise OptionsError(f"oneshot: beta must be 0 or negative (a penalty on missing the cost target), "
+                               f"got {self.beta}")
+
+
+@dataclass(frozen=True)
 class SearchOptions:
     """A search: what to sample (space, budget), how to score it (proxy, data), how to search.
 
@@ -89,6 +124,8 @@ class SearchOptions:
         `rule` (`search.member_space`), the budget a band around them at its published input shape.
       prefilter: a zero-cost score choosing which sampled architectures are trained (random
         search on Ray only: TPE and NSGA-II choose by what trials taught them).
+      oneshot: the supernet and controller of `engine` oneshot, whose `num_samples` are the
+        architectures it scores and records at the end (the controller's most likely first).
     """
 
     output: str = ""
@@ -108,6 +145,7 @@ class SearchOptions:
     data: DataConfig = field(default_factory=DataConfig)
     resources: TrialResources = field(default_factory=TrialResources)
     prefilter: Prefilter = field(default_factory=Prefilter)
+    oneshot: OneShotOptions = field(default_factory=OneShotOptions)
 
     def __post_init__(self) -> None:
         for name, allowed in (("search_alg", SEARCH_ALGORITHMS), ("scheduler", SCHEDULERS), ("reward", REWARDS),
@@ -120,9 +158,23 @@ class SearchOptions:
         if self.prefilter.score and (self.search_alg != "random" or self.engine != "ray"):
             raise OptionsError("prefilter: works with --search-alg random on the ray engine (TPE and NSGA-II "
                                "choose what to train from the trials' results)")
+        if self.engine == "oneshot":
+            self._check_oneshot()
         if self.target and (self.budget.low or self.budget.high is not None or self.budget.metric != "gflops"):
             raise OptionsError("target: a family member's search sets its own GFLOPs budget; drop --gflops and "
                                "--objective latency")
+
+    def _check_oneshot(self) -> None:
+        """What a one-shot search cannot honour is refused rather than ignored."""
+        if self.budget.high is None and not self.target:
+            raise OptionsError(f"--engine oneshot: the controller is rewarded for reaching a cost target; give the "
+                               f"budget's maximum ({self.budget.flag} MIN:MAX)")
+        for name, value, default in (("--seed-arch", self.seed_arch, None), ("--prefilter", self.prefilter.score, None),
+                                     ("--replicas", self.proxy.replicas, 1), ("--teacher", self.proxy.teacher, None),
+                                     ("--curriculum-epochs", self.proxy.curriculum_epochs, 0),
+                                     ("--class-fraction", self.proxy.class_fraction, 1.0)):
+            if value != default:
+                raise OptionsError(f"{name}: not with --engine oneshot (one supernet trains on the data as it is)")
 
     def smoke_test(self) -> "SearchOptions":
         """These options at the smallest size that still runs every part of a search: two trials
@@ -132,7 +184,9 @@ class SearchOptions:
         synthetic = dataclasses.replace(self.data.synthetic, num_classes=3, clips_per_class=10)
         return dataclasses.replace(self, num_samples=2, space=space, scheduler="none",
                                    proxy=dataclasses.replace(self.proxy, epochs=1, batch_size=4),
-                                   data=dataclasses.replace(self.data, synthetic=synthetic))
+                                   data=dataclasses.replace(self.data, synthetic=synthetic),
+                                   oneshot=OneShotOptions(epochs=2, steps_per_epoch=2, warmup_epochs=1,
+                                                          calibration_clips=8))
 
     def save(self, folder: str | Path) -> Path:
         """Writes `options.json` (atomically: a kill mid-write keeps the previous file)."""

@@ -97,6 +97,11 @@ class SearchSpace:
         params["resolution"] = self.resolutions
         return params
 
+    def widest_params(self) -> dict[str, Any]:
+        """The largest value of every parameter (kernels: the first): the network whose weights a
+        weight-sharing supernet holds (`search_space.keras.supernet`)."""
+        return {name: values[0] if name.endswith("_kernel") else max(values) for name, values in self.choices().items()}
+
     def sample(self, rng: random.Random) -> dict[str, Any]:
         return {name: rng.choice(values) for name, values in self.choices().items()}
 

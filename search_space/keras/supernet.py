@@ -41,7 +41,7 @@ from ..walk import LayerGeometry, se_hidden_filters, walk
 from .builder import MoViNet, build_model, head_units, stem_unit
 from .layers import ConvUnit, PointwiseUnit, Scale, SqueezeExcitation
 
-__all__ = ["SuperNet", "KERNEL_TYPES", "kernel_type", "widest_params"]
+__all__ = ["SuperNet", "KERNEL_TYPES", "kernel_type"]
 
 KERNEL_TYPES = ("spatial", "temporal", "spatiotemporal")
 
@@ -52,11 +52,6 @@ def kernel_type(kernel: tuple[int, int, int]) -> str:
     if t == 1:
         return "spatial"
     return "temporal" if h == w == 1 else "spatiotemporal"
-
-
-def widest_params(space: SearchSpace) -> dict[str, Any]:
-    """The largest value of every parameter: the network whose weights the supernet holds."""
-    return {name: values[0] if name.endswith("_kernel") else max(values) for name, values in space.choices().items()}
 
 
 def _masks(counts, width: int) -> np.ndarray:
@@ -174,7 +169,7 @@ class SuperNet(keras.Model):
         if len(space.frames) > 1 or len(space.resolutions) > 1:
             raise SpecError("one-shot search: the space needs one input shape (one frames and one resolution value)")
         self.space, self.num_classes, self.options = space, num_classes, options
-        self.widest = space.to_spec(widest_params(space), name="widest")
+        self.widest = space.to_spec(space.widest_params(), name="widest")
         self.tables = tables = _Tables(space, self.widest)
         regularizer = keras.regularizers.L2(options.weight_decay) if options.weight_decay else None
         norm = dict(kernel_regularizer=regularizer, bn_momentum=options.bn_momentum, sync_bn=False)

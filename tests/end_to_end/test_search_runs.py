@@ -235,3 +235,37 @@ def test_prefiltered_search_trains_the_best_scored_draws_and_records_the_rest(tm
     resumed = subprocess.run([sys.executable, str(REPO / "run_search.py"), "search", "--resume", "--output",
                               str(output)], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+
+@pytest.mark.e2e
+def test_oneshot_search_killed_resumes_from_its_last_epoch(tmp_path):
+    """A one-shot search is one long training: killed after an epoch, `--resume` continues from
+    that epoch's checkpoint (supernet, optimiser, controller), and the run holds the scored
+    architectures, the controller's most likely first, with the trained supernet."""
+    output = tmp_path / "run"
+    command = [sys.executable, str(REPO / "run_search.py"), "search", "--output", str(output), *TINY,
+               "--engine", "oneshot", "--gflops", "0:0.2", "--oneshot-epochs", "2", "--oneshot-warmup-epochs", "1",
+               "--oneshot-steps-per-epoch", "6",
+               "--num-samples", "3", "--cpus-per-trial", "2", *_one_layer_space(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 400
+
+    def epochs_done():
+        return max([json.loads(line).get("epoch", 0) for p in (output / "ray" / "oneshot").glob("*/result.json")
+                    for line in p.read_text().splitlines() if line] + [0])
+
+    while time.time() < deadline and process.poll() is None and epochs_done() < 1:
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert epochs_done() == 1 and not (output / "trials.csv").exists()
+    resumed = subprocess.run([sys.executable, str(REPO / "run_search.py"), "search", "--resume", "--output",
+                              str(output)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    reported = [json.loads(line)["epoch"] for p in (output / "ray" / "oneshot").glob("*/result.json")
+                for line in p.read_text().splitlines() if line]
+    assert reported.count(1) == 1 and "supernet epoch 2/2" in resumed.stdout, (reported, resumed.stdout)
+    table = _table(output)
+    assert table["trial_id"].iloc[0] == "most_likely" and 1 <= len(table) <= 3
+    assert (table["status"] == "ok").all() and table["top1"].between(0, 1).all()
+    assert (table["gflops"] <= 0.2).all() and (output / "supernet" / "supernet.weights.h5").is_file()

@@ -13,7 +13,7 @@ from search_space import SearchSpace, SpecError
 
 tf = pytest.importorskip("tensorflow")
 
-from search_space.keras.supernet import SuperNet, kernel_type, widest_params  # noqa: E402
+from search_space.keras.supernet import SuperNet, kernel_type  # noqa: E402
 
 # Small widths, two depths per block, every kernel type: each mask, path and skip form occurs.
 TINY = dataclasses.replace(
@@ -42,7 +42,7 @@ def tiny_net():
 
 def test_kernel_types():
     assert [kernel_type(k) for k in ((1, 3, 3), (5, 1, 1), (3, 3, 3))] == ["spatial", "temporal", "spatiotemporal"]
-    widest = widest_params(TINY)
+    widest = TINY.widest_params()
     assert widest["stem_width"] == 16 and widest["block4_width"] == 40 and widest["block0_depth"] == 2
 
 

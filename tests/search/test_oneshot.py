@@ -1,0 +1,58 @@
+"""The one-shot engine: the controller learns what its reward favours, a resumed supernet training
+continues exactly where it stopped, and `search --engine oneshot` writes a run like any search."""
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+
+from search.options import OneShotOptions, SearchOptions
+from search_space import Budget, SearchSpace
+from infra.errors import OptionsError
+
+pytest.importorskip("tensorflow")
+
+from search.controller import Controller, active_decisions  # noqa: E402
+
+
+def test_controller_learns_the_rewarded_choice_and_ignores_inactive_decisions():
+    controller = Controller({"kernel": (3, 5, 7), "unused": (1, 2)}, learning_rate=0.1, seed=0)
+    for _ in range(150):
+        choice = controller.sample()
+        controller.update(choice, float(choice[0] == 2), np.array([1.0, 0.0], np.float32))
+    kernel, unused = controller.probabilities()
+    assert kernel[2] > 0.9 and controller.most_likely()[0] == 2
+    np.testing.assert_allclose(unused, [0.5, 0.5], atol=1e-6)  # never active: never pushed
+    assert controller.entropy() < (np.log(3) + np.log(2)) / 2  # below uniform
+
+
+def test_controller_state_round_trip_continues_the_same_samples():
+    first = Controller(SearchSpace().choices(), seed=3)
+    for _ in range(5):
+        first.update(first.sample(), random.Random(0).random(), np.ones(len(first.names), np.float32))
+    second = Controller(SearchSpace().choices(), seed=99)
+    second.load_state(first.state())
+    for _ in range(3):
+        choice = first.sample()
+        np.testing.assert_array_equal(choice, second.sample())
+        first.update(choice, 0.3, np.ones(len(first.names), np.float32))
+        second.update(choice, 0.3, np.ones(len(second.names), np.float32))
+    np.testing.assert_allclose(first.logits.numpy(), second.logits.numpy(), rtol=1e-6)
+
+
+def test_layers_past_a_blocks_depth_are_inactive():
+    space = SearchSpace()
+    params = space.sample(random.Random(0)) | {"block0_depth": 2}
+    mask = dict(zip(space.choices(), active_decisions(space, params)))
+    assert mask["block0_layer1_kernel"] == 1.0 and mask["block0_layer2_kernel"] == 0.0
+    assert mask["block0_depth"] == mask["stem_width"] == 1.0
+
+
+def test_oneshot_refuses_what_it_cannot_honour():
+    with pytest.raises(OptionsError, match="budget's maximum"):
+        SearchOptions(engine="oneshot")
+    with pytest.raises(OptionsError, match="--replicas: not with --engine oneshot"):
+        SearchOptions(engine="oneshot", budget=Budget(high=0.1),
+                      proxy=dataclasses.replace(SearchOptions().proxy, replicas=2))
+    with pytest.raises(OptionsError, match="leaves no epoch"):
+        OneShotOptions(epochs=3, warmup_epochs=3)
