@@ -284,10 +284,11 @@ def summary_lines(report: dict) -> list[str]:
         if "seed_vs_seed" in key and seeds > 2:
             note = f"{note}; mean over the {seeds * (seeds - 1) // 2} pairs of {seeds} seeds".lstrip("; ")
         lines.append(f"  {label:<24}{_tau(entry)}" + (f"   ({note})" if note else ""))
-    for key in (k for k in report if k.endswith("_vs_proxy_kendall")):  # the training-free scores
+    for key in (k for k in report if k.endswith("_vs_proxy_kendall")):  # scores of no training of its own
         score = key.removesuffix("_vs_proxy_kendall")
+        kind = "inherited weights" if score == "supernet" else "training-free"
         lines.append(f"  {score + ' vs reference':<24}{_tau(report[f'{score}_vs_reference_kendall'])}   "
-                     f"(training-free; Spearman {_tau(report[f'{score}_vs_reference_spearman'])}; "
+                     f"({kind}; Spearman {_tau(report[f'{score}_vs_reference_spearman'])}; "
                      f"vs the proxy {_tau(report[key])})")
     singles = [f"{s['value']:+.2f}" for s in report.get("proxy_one_seed_vs_reference_kendall", [])
                if _known(s["value"])]

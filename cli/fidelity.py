@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     proxy.add_argument("--proxy-curriculum-epochs", type=non_negative_int,
                        help="first epochs on clips with a larger actor (synthetic data)")
     proxy.add_argument("--proxy-curriculum-actor-scale", type=positive_float, help="the actor's size in those epochs")
+    parser.add_argument("--supernet", metavar="RUN",
+                        help="also rank by the top-1 each architecture inherits from the supernet of this one-shot "
+                             "search run (search --engine oneshot): seconds an architecture")
     parser.add_argument("--zero-cost", action="store_true",
                         help="also rank by zero-cost proxies (synflow, NASWOT, grad-norm, entropy): seconds an "
                              "architecture, no training")
@@ -100,7 +103,8 @@ def fidelity_options(args: argparse.Namespace):
                            clips=args.clips, classes=args.classes, steps=args.steps, proxy=proxy,
                            proxy_data=proxy_data,
                            kinds=("proxy",) if args.proxy_only else default(FidelityOptions, "kinds"),
-                           reference_from=args.reference_from, zero_cost=args.zero_cost, cpus=args.cpus_per_trial,
+                           reference_from=args.reference_from, zero_cost=args.zero_cost, supernet=args.supernet,
+                           cpus=args.cpus_per_trial,
                            address=args.address)
 
 
@@ -111,6 +115,6 @@ def run(args: argparse.Namespace) -> int:
     options = fidelity_options(args)
     report = run_fidelity(options, resume=args.resume)
     print("\n".join(summary_lines(report)))
-    extra = ", zero_cost.csv" if options.zero_cost else ""
+    extra = (", zero_cost.csv" if options.zero_cost else "") + (", supernet.csv" if options.supernet else "")
     print(f"results in {options.folder}/: fidelity.csv, fidelity.json, fidelity.png, trainings.csv{extra}")
     return 0

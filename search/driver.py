@@ -29,7 +29,7 @@ from .rerank import apply_retrainings
 from .trial import TrialTask
 from .trial_records import RejectionLog, write_run_tables
 
-__all__ = ["run_search", "plan_search", "SearchPlan", "SEARCH_RUN"]
+__all__ = ["run_search", "plan_search", "trial_task", "SearchPlan", "SEARCH_RUN"]
 
 SEARCH_RUN = RunKind("search", ("options.json", "ray/search", "ray/oneshot", "keras_tuner", "keras_tuner_trials.jsonl",
                                 "trials.parquet"))
@@ -98,6 +98,13 @@ def plan_search(options: SearchOptions) -> SearchPlan:
     return SearchPlan(space, budget, seed_params, member_input, num_classes, report)
 
 
+def trial_task(options: SearchOptions, plan: SearchPlan) -> TrialTask:
+    """What every trial of the planned search shares."""
+    return TrialTask(space=plan.space, data=options.data.absolute(), proxy=options.proxy, budget=plan.budget,
+                     reward=options.reward, num_classes=plan.num_classes, cpus=options.resources.cpus,
+                     member_input=plan.member_input)
+
+
 def _check_same_options(folder: Path, options: SearchOptions) -> None:
     """A resumed search continues with the options it started with, never with others."""
     stored = SearchOptions.load(folder)
@@ -125,9 +132,7 @@ def run_search(options: SearchOptions, resume: bool = False) -> pd.DataFrame:
         from video_data.inspection import write_data_report
 
         write_data_report(output, plan.data_report)
-    task = TrialTask(space=plan.space, data=options.data.absolute(), proxy=options.proxy, budget=plan.budget,
-                     reward=options.reward, num_classes=plan.num_classes, cpus=options.resources.cpus,
-                     member_input=plan.member_input)
+    task = trial_task(options, plan)
     log = RejectionLog(output / "rejected.csv", plan.space, plan.budget.metric,
                        prefiltered=options.prefilter.score is not None)
     if options.engine == "keras-tuner":

@@ -46,6 +46,7 @@ _EXPERIMENT = "fidelity"
 FIDELITY_RUN = RunKind("fidelity measurement", ("trainings.csv", f"ray/{_EXPERIMENT}-*"))
 _COLUMNS = list(TRAINING_COLUMNS)
 _ZERO_COST_FILE = "zero_cost.csv"
+_SUPERNET_FILE = "supernet.csv"  # architectures scored by a one-shot run's supernet (--supernet)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class FidelityOptions:
       reference_from: an earlier fidelity folder whose reference trainings are reused.
       zero_cost: also score every architecture with the zero-cost proxies (seconds each, no
         training) on the proxy's data.
+      supernet: a one-shot search run (`search --engine oneshot`) whose trained supernet also
+        scores every architecture with inherited weights (the `supernet` column).
     """
 
     run: str
@@ -86,6 +89,7 @@ class FidelityOptions:
     kinds: tuple[str, ...] = ("proxy", "reference")
     reference_from: str | None = None
     zero_cost: bool = False
+    supernet: str | None = None
     cpus: float = 1.0
     address: str | None = None
 
@@ -216,6 +220,10 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
     claim_output(options.folder, FIDELITY_RUN, resume)
     if options.reference_from and not (Path(options.reference_from) / "trainings.csv").is_file():
         raise UserError(f"{options.reference_from}: no trainings.csv (not a fidelity folder) for --reference-from")
+    if options.supernet:
+        from .oneshot import check_oneshot_run
+
+        check_oneshot_run(options.supernet)
     setup = training_setup(options, run)
     options.folder.mkdir(parents=True, exist_ok=True)
     earlier = _earlier(options.folder)
@@ -240,7 +248,35 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
     if options.zero_cost:
         frame = frame.merge(_zero_cost(architectures, setup, options.folder, settings["proxy"]), on="arch_id",
                             how="left")
+    if options.supernet:
+        frame = frame.merge(_supernet_scores(architectures, options.supernet, options.folder), on="arch_id",
+                            how="left")
     return write_fidelity(options.folder, frame)
+
+
+def _supernet_scores(architectures: pd.DataFrame, run: str, folder: Path) -> pd.DataFrame:
+    """Each architecture's top-1 with the weights it inherits from the one-shot run's supernet
+    (batch norms re-estimated for it), kept in supernet.csv by run, so a rerun scores only
+    architectures it has not seen."""
+    from .oneshot import load_oneshot  # TensorFlow loads only when a supernet is asked for
+
+    path = folder / _SUPERNET_FILE
+    source = str(Path(run).resolve())
+    kept = pd.read_csv(path, dtype={"arch_id": str}) if path.is_file() else pd.DataFrame(columns=["arch_id", "run"])
+    known = set(kept.loc[kept["run"] == source, "arch_id"])
+    missing = [row for row in architectures.itertuples() if row.arch_id not in known]
+    if missing:
+        training = load_oneshot(run)
+        rows = []
+        for row in missing:
+            spec = trained_spec_of(row._asdict())
+            candidate = training.evaluate(training.task.space.to_params(spec))
+            print(f"supernet: {row.arch_id} top-1 {candidate.top1:.3f} ({candidate.seconds:.1f} s)", flush=True)
+            rows.append({"arch_id": row.arch_id, "run": source, "supernet": candidate.top1,
+                         "seconds": candidate.seconds})
+        kept = pd.concat([kept, pd.DataFrame(rows)], ignore_index=True)
+        write_csv(kept, path)
+    return kept.loc[kept["run"] == source, ["arch_id", "supernet"]]
 
 
 def _zero_cost(architectures: pd.DataFrame, setup: TrainingSetup, folder: Path,

@@ -29,11 +29,13 @@ import numpy as np
 
 from search_space import ArchSpec
 
+from infra.errors import UserError
+
 from .options import OneShotOptions, SearchOptions
 from .trial import TrialTask, reward
 from .trial_records import RejectionLog, trial_record
 
-__all__ = ["OneShotTraining", "run_oneshot", "SUPERNET_FOLDER"]
+__all__ = ["OneShotTraining", "run_oneshot", "check_oneshot_run", "load_oneshot", "SUPERNET_FOLDER"]
 
 SUPERNET_FOLDER = "supernet"  # the trained supernet and controller, in the run folder
 _EXPERIMENT = "oneshot"
@@ -56,7 +58,7 @@ class OneShotTraining:
     """A supernet, its optimiser, the controller and their data, for one search."""
 
     def __init__(self, task: TrialTask, options: OneShotOptions, seed: int):
-        from proxies.ray_trial import proxy_sources
+        from proxies.ray_trial import curriculum_source, proxy_sources
         from search_space.keras.supernet import SuperNet
         from training.compile import make_loss, make_optimizer
 
@@ -64,7 +66,9 @@ class OneShotTraining:
 
         self.task, self.options, self.seed = task, options, seed
         proxy = task.proxy
-        self.train, self.val = proxy_sources(task.spec(task.space.widest_params(), "widest"), task.data)
+        widest = task.spec(task.space.widest_params(), "widest")
+        self.train, self.val = proxy_sources(widest, task.data)
+        self.warm_up = curriculum_source(widest, task.data, proxy)  # the curriculum's clips, if any
         self.net = SuperNet(task.space, task.num_classes, proxy.recipe.model).build_weights()
         self.optimizer = make_optimizer(proxy.recipe, proxy.batch_size, options.steps_per_epoch, options.epochs)
         self.optimizer.build(self.net.trainable_variables)
@@ -120,8 +124,14 @@ class OneShotTraining:
 
         proxy, steps = self.task.proxy, self.options.steps_per_epoch
         encode = one_hot(self.task.num_classes)
-        train = self.train.epochs(True, proxy.batch_size, first_epoch, self.options.epochs, seed=self.seed,
-                                  steps_per_epoch=steps).map(encode)
+        # The curriculum's epochs first (those not yet done), then the task's own clips.
+        switch = min(max(first_epoch, proxy.curriculum_epochs), self.options.epochs)
+        train = self.train.epochs(True, proxy.batch_size, switch, self.options.epochs, seed=self.seed,
+                                  steps_per_epoch=steps)
+        if switch > first_epoch:
+            train = self.warm_up.epochs(True, proxy.batch_size, first_epoch, switch, seed=self.seed,
+                                        steps_per_epoch=steps).concatenate(train)
+        train = train.map(encode)
 
         def held_out():
             """The controller's batches: the validation clips, reshuffled each pass (the last batch
@@ -347,3 +357,25 @@ def run_oneshot(options: SearchOptions, task: TrialTask, log: RejectionLog,
         choices.append({"trial_id": trial_id, **scored["params"]})
     print(f"supernet trained in {wall / 60:.1f} min; {len(records)} architectures scored with its weights", flush=True)
     return records, choices
+
+
+def check_oneshot_run(run: str | Path) -> SearchOptions:
+    """The options of a finished one-shot search run, or a UserError saying what it is not."""
+    options = SearchOptions.load(run)
+    if options.engine != "oneshot":
+        raise UserError(f"{run}: a search with --engine {options.engine}, not a one-shot search (no supernet)")
+    if not (Path(run) / SUPERNET_FOLDER / _WEIGHTS).is_file():
+        raise UserError(f"{run}: no trained supernet in {Path(run) / SUPERNET_FOLDER} (an unfinished search: "
+                        f"`run_search.py search --resume --output {run}` finishes it)")
+    return options
+
+
+def load_oneshot(run: str | Path) -> OneShotTraining:
+    """The trained supernet and controller of a finished one-shot search, ready to score
+    sub-networks of its space (`OneShotTraining.evaluate`)."""
+    from .driver import plan_search, trial_task
+
+    options = check_oneshot_run(run)
+    training = OneShotTraining(trial_task(options, plan_search(options)), options.oneshot, options.seed)
+    training.restore(Path(run) / SUPERNET_FOLDER)
+    return training

@@ -171,7 +171,6 @@ class SearchOptions:
                                f"budget's maximum ({self.budget.flag} MIN:MAX)")
         for name, value, default in (("--seed-arch", self.seed_arch, None), ("--prefilter", self.prefilter.score, None),
                                      ("--replicas", self.proxy.replicas, 1), ("--teacher", self.proxy.teacher, None),
-                                     ("--curriculum-epochs", self.proxy.curriculum_epochs, 0),
                                      ("--class-fraction", self.proxy.class_fraction, 1.0)):
             if value != default:
                 raise OptionsError(f"{name}: not with --engine oneshot (one supernet trains on the data as it is)")

@@ -25,7 +25,7 @@ from .states import pool_state_names, position_state_name, state_prefix, stream_
 
 __all__ = [
     "Pointwise", "SpatioTemporalConv", "PointwiseUnit", "ConvUnit", "CumulativeAveragePool", "PositionalEncoding",
-    "SqueezeExcitation", "Scale", "Bottleneck", "Head", "Classifier", "States", "own_states",
+    "SqueezeExcitation", "Scale", "Bottleneck", "Head", "Classifier", "States", "own_states", "strided_skip_pool",
 ]
 
 States = dict[str, tf.Tensor]
@@ -401,6 +401,19 @@ class SqueezeExcitation(keras.layers.Layer):
         return x * gate, new_states
 
 
+def strided_skip_pool(x: tf.Tensor, stride: tuple[int, int, int]) -> tf.Tensor:
+    """A strided block's skip before its projection: a (1, 3, 3) average pool as a 2D pool of
+    every frame, the same numbers as avg_pool3d and an op TFLite has (it has no 3D pooling); a
+    window of one frame picks every st-th."""
+    st, sh, sw = stride
+    x = x[:, ::st] if st > 1 else x
+    shape = tf.shape(x)
+    frames = tf.reshape(x, [-1, x.shape[2] or shape[2], x.shape[3] or shape[3], x.shape[4]])
+    frames = tf.nn.avg_pool2d(frames, [1, 3 if sh > 1 else 1, 3 if sw > 1 else 1, 1], [1, sh, sw, 1], "SAME")
+    pooled = tf.shape(frames)
+    return tf.reshape(frames, [shape[0], shape[1], pooled[1], pooled[2], x.shape[4]])
+
+
 class Bottleneck(keras.layers.Layer):
     """MoViNet layer: expand -> depthwise (t,h,w) -> SE -> project -> ReZero -> drop path -> + skip.
 
@@ -443,15 +456,7 @@ class Bottleneck(keras.layers.Layer):
         if self.skip is None:
             return x
         if self.downsample:
-            # A (1, 3, 3) pool as a 2D pool of every frame: the same numbers as avg_pool3d, and
-            # an op TFLite has (it has no 3D pooling). A window of one frame picks every st-th.
-            st, sh, sw = self.skip_stride
-            x = x[:, ::st] if st > 1 else x
-            shape = tf.shape(x)
-            frames = tf.reshape(x, [-1, x.shape[2] or shape[2], x.shape[3] or shape[3], x.shape[4]])
-            frames = tf.nn.avg_pool2d(frames, [1, 3 if sh > 1 else 1, 3 if sw > 1 else 1, 1], [1, sh, sw, 1], "SAME")
-            pooled = tf.shape(frames)
-            x = tf.reshape(frames, [shape[0], shape[1], pooled[1], pooled[2], x.shape[4]])
+            x = strided_skip_pool(x, self.skip_stride)
         return self.skip(x, training=training)
 
     def call(self, inputs, states: Mapping[str, tf.Tensor], training=None):

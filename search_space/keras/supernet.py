@@ -39,7 +39,7 @@ from ..space import SearchSpace, parse_kernel
 from ..spec import ArchSpec
 from ..walk import LayerGeometry, se_hidden_filters, walk
 from .builder import MoViNet, build_model, head_units, stem_unit
-from .layers import ConvUnit, PointwiseUnit, Scale, SqueezeExcitation
+from .layers import ConvUnit, PointwiseUnit, Scale, SqueezeExcitation, strided_skip_pool
 
 __all__ = ["SuperNet", "KERNEL_TYPES", "kernel_type"]
 
@@ -136,14 +136,8 @@ class SuperBottleneck(keras.layers.Layer):
         if self.skip is None:
             return x
         shortcut = x
-        if self.downsample:  # the builder's strided skip: a 1x3x3 average pool of every frame
-            st, sh, sw = self.skip_stride
-            x = x[:, ::st] if st > 1 else x
-            shape = tf.shape(x)
-            frames = tf.reshape(x, [-1, x.shape[2] or shape[2], x.shape[3] or shape[3], x.shape[4]])
-            frames = tf.nn.avg_pool2d(frames, [1, 3 if sh > 1 else 1, 3 if sw > 1 else 1, 1], [1, sh, sw, 1], "SAME")
-            pooled = tf.shape(frames)
-            x = tf.reshape(frames, [shape[0], shape[1], pooled[1], pooled[2], x.shape[4]])
+        if self.downsample:
+            x = strided_skip_pool(x, self.skip_stride)
         projected = self.skip(x, training=training)
         if not self.mixed_skip:
             return projected

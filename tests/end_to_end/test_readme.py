@@ -30,7 +30,7 @@ TINY_TRAIN = ["--epochs", "1", "--frames", "4", "--resolution", "32", "--synthet
 # Which chain a command belongs to, by the folders it names (first match wins).
 CHAINS = {
     "searches": ("runs/smoke", "runs/nsga2", "runs/compare"),
-    "variants": ("runs/a3", "runs/kt", "runs/cluster"),
+    "variants": ("runs/a3", "runs/kt", "runs/oneshot", "runs/cluster"),
     "scaling": ("runs/family", "runs/fit", "runs/searched", "flops --arch a0"),
     "training": ("runs/a0", "runs/t0", "my_videos", "my_shards"),
     "shipping": ("runs/ship", "latency --arch"),
@@ -76,7 +76,9 @@ def _tiny(argv: list[str], space: Path, latency_space: Path) -> list[str]:
     if command == "family":  # one search per member: two trials each are enough
         return [*argv, *TINY_SEARCH, "--num-samples", "2", "--space", str(space)]
     if command == "search":
-        return [*argv, *TINY_SEARCH, "--space", str(space)]
+        oneshot = ["--oneshot-epochs", "2", "--oneshot-warmup-epochs", "1", "--oneshot-steps-per-epoch", "2"] \
+            if "oneshot" in argv else []
+        return [*argv, *TINY_SEARCH, *oneshot, "--space", str(space)]
     if command == "fidelity":
         return [*argv, "--sample", "3", "--seeds", "1", "--epochs", "1", "--clips", "5"] + (
             ["--proxy-epochs", "1"] if any(a.startswith("--proxy-") for a in argv) else [])

@@ -269,3 +269,10 @@ def test_oneshot_search_killed_resumes_from_its_last_epoch(tmp_path):
     assert table["trial_id"].iloc[0] == "most_likely" and 1 <= len(table) <= 3
     assert (table["status"] == "ok").all() and table["top1"].between(0, 1).all()
     assert (table["gflops"] <= 0.2).all() and (output / "supernet" / "supernet.weights.h5").is_file()
+    # The saved supernet scores the most likely architecture as the search did (fidelity --supernet).
+    from search.oneshot import load_oneshot
+    from search_space import ArchSpec
+
+    training = load_oneshot(output)
+    params = training.task.space.to_params(ArchSpec.from_dict(json.loads(table["spec"].iloc[0])))
+    assert training.evaluate(params).top1 == pytest.approx(table["top1"].iloc[0], abs=1e-6)

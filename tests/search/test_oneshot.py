@@ -56,3 +56,15 @@ def test_oneshot_refuses_what_it_cannot_honour():
                       proxy=dataclasses.replace(SearchOptions().proxy, replicas=2))
     with pytest.raises(OptionsError, match="leaves no epoch"):
         OneShotOptions(epochs=3, warmup_epochs=3)
+
+
+def test_fidelity_refuses_a_supernet_from_a_run_that_has_none_before_writing(tmp_path):
+    from conftest import write_run
+    from infra.errors import UserError
+    from search.fidelity import FidelityOptions, run_fidelity
+
+    write_run(tmp_path / "run", 4)
+    with pytest.raises(UserError, match="not a one-shot search"):
+        run_fidelity(FidelityOptions(run=str(tmp_path / "run"), supernet=str(tmp_path / "run"),
+                                     output=str(tmp_path / "fidelity")))
+    assert not (tmp_path / "fidelity").exists()
