@@ -8,7 +8,10 @@ is short, and prints the mean training loss of every `--every` steps. `--mode`:
 - fixed: the same sub-network through the supernet's masks (a bug in the masks shows here);
 - uniform: a uniformly sampled sub-network every step (one-shot training's warm-up);
 - maxsize: the widest sizes with a random kernel for the first 200 steps, then uniform;
-- fixedthen: the fixed sub-network for the first 250 steps, then uniform.
+- fixedthen: the fixed sub-network for the first 250 steps, then uniform;
+- sandwich: the widest, the smallest and a uniform sub-network each step, their losses summed
+  (BigNAS' sandwich rule without its distillation; 3 passes a step); the loss printed is the
+  uniform sample's.
 
     python bench/supernet_takeoff.py --mode uniform --steps 600 --every 50 --lr-scale 0.25
 """
@@ -25,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-MODES = ("alone", "fixed", "uniform", "maxsize", "fixedthen")
+MODES = ("alone", "fixed", "uniform", "maxsize", "fixedthen", "sandwich")
 
 
 def main() -> None:
@@ -61,15 +64,24 @@ def main() -> None:
     sizes = [len(values) for values in space.choices().values()]
     rng = np.random.default_rng(0)
 
+    widest = supernet.encode(space.widest_params())
+    smallest = supernet.encode({name: values[0] if name.endswith("_kernel") else min(values)
+                                for name, values in space.choices().items()})
+
     @tf.function
     def step(clips, labels, choice):
         with tf.GradientTape() as tape:
-            logits = alone(clips, training=True) if alone is not None else supernet((clips, choice), training=True)
-            loss = loss_fn(labels, logits)
+            if alone is not None:
+                loss = loss_fn(labels, alone(clips, training=True))
+            elif args.mode == "sandwich":
+                parts = [loss_fn(labels, supernet((clips, c), training=True)) for c in (widest, smallest, choice)]
+                loss = tf.add_n(parts)
+            else:
+                loss = loss_fn(labels, supernet((clips, choice), training=True))
         grads = tape.gradient(loss, net.trainable_variables)
         optimizer.apply([g if g is not None else tf.zeros_like(v) for g, v in zip(grads, net.trainable_variables)],
                         net.trainable_variables)
-        return loss
+        return parts[-1] if args.mode == "sandwich" else loss
 
     def choice_at(i: int) -> np.ndarray:
         uniform = np.array([rng.integers(n) for n in sizes], np.int32)
@@ -85,7 +97,7 @@ def main() -> None:
     start, losses = time.time(), []
     for i in range(args.steps):
         clips, labels = next(batches)
-        losses.append(float(step(clips, labels, choice_at(i))))
+        losses.append(float(step(clips, labels, choice_at(i))))  # sandwich: the uniform sample's loss
         if (i + 1) % args.every == 0:
             print(f"{args.mode} step {i + 1}: loss {np.mean(losses[-args.every:]):.3f} ({time.time() - start:.0f} s)",
                   flush=True)
