@@ -59,6 +59,10 @@ class Controller:
     def _log_probs(self) -> tf.Tensor:
         return tf.nn.log_softmax(self.logits + self._padding)
 
+    def _entropies(self, log_probs: tf.Tensor) -> tf.Tensor:
+        """Each decision's entropy in nats (padded entries count nothing)."""
+        return tf.reduce_sum(tf.where(self._padding < 0, 0.0, -tf.exp(log_probs) * log_probs), axis=1)
+
     def probabilities(self) -> list[np.ndarray]:
         """Each decision's probabilities over its own choices."""
         probs = tf.exp(self._log_probs()).numpy()
@@ -77,9 +81,7 @@ class Controller:
 
     def entropy(self) -> float:
         """Mean entropy per decision in nats (log of the choices' count when uniform, 0 when settled)."""
-        log_probs = self._log_probs()
-        terms = tf.where(self._padding < 0, 0.0, -tf.exp(log_probs) * log_probs)
-        return float(tf.reduce_mean(tf.reduce_sum(terms, axis=1)))
+        return float(tf.reduce_mean(self._entropies(self._log_probs())))
 
     def update(self, choice: np.ndarray, reward: float, active: np.ndarray) -> float:
         """One REINFORCE step for a sample's reward; returns the advantage (reward - baseline).
@@ -91,7 +93,7 @@ class Controller:
         with tf.GradientTape() as tape:
             log_probs = self._log_probs()
             chosen = tf.gather_nd(log_probs, index) * tf.constant(active, tf.float32)
-            entropy = tf.reduce_sum(tf.where(self._padding < 0, 0.0, -tf.exp(log_probs) * log_probs))
+            entropy = tf.reduce_sum(self._entropies(log_probs))
             loss = -advantage * tf.reduce_sum(chosen) - self.entropy_weight * entropy
         self.optimizer.apply([tape.gradient(loss, self.logits)], [self.logits])
         self.baseline.assign(self.baseline_decay * self.baseline + (1 - self.baseline_decay) * reward)

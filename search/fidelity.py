@@ -20,6 +20,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -256,46 +257,47 @@ def run_fidelity(options: FidelityOptions, resume: bool = False) -> dict:
 
 def _supernet_scores(architectures: pd.DataFrame, run: str, folder: Path) -> pd.DataFrame:
     """Each architecture's top-1 with the weights it inherits from the one-shot run's supernet
-    (batch norms re-estimated for it), kept in supernet.csv by run, so a rerun scores only
-    architectures it has not seen."""
-    from .oneshot import load_oneshot  # TensorFlow loads only when a supernet is asked for
+    (batch norms re-estimated for it), kept in supernet.csv by run with the seconds each took."""
+    def score(rows) -> pd.DataFrame:
+        from .oneshot import load_oneshot  # TensorFlow loads only when a supernet is asked for
 
-    path = folder / _SUPERNET_FILE
-    source = str(Path(run).resolve())
-    kept = pd.read_csv(path, dtype={"arch_id": str}) if path.is_file() else pd.DataFrame(columns=["arch_id", "run"])
-    known = set(kept.loc[kept["run"] == source, "arch_id"])
-    missing = [row for row in architectures.itertuples() if row.arch_id not in known]
-    if missing:
-        training = load_oneshot(run)
-        rows = []
-        for row in missing:
-            spec = trained_spec_of(row._asdict())
-            candidate = training.evaluate(training.task.space.to_params(spec))
+        training, scored = load_oneshot(run), []
+        for row in rows:
+            candidate = training.evaluate(training.task.space.to_params(trained_spec_of(row._asdict())))
             print(f"supernet: {row.arch_id} top-1 {candidate.top1:.3f} ({candidate.seconds:.1f} s)", flush=True)
-            rows.append({"arch_id": row.arch_id, "run": source, "supernet": candidate.top1,
-                         "seconds": candidate.seconds})
-        kept = pd.concat([kept, pd.DataFrame(rows)], ignore_index=True)
-        write_csv(kept, path)
-    return kept.loc[kept["run"] == source, ["arch_id", "supernet"]]
+            scored.append({"arch_id": row.arch_id, "supernet": candidate.top1, "seconds": candidate.seconds})
+        return pd.DataFrame(scored)
+
+    kept = _cached_scores(folder / _SUPERNET_FILE, "run", str(Path(run).resolve()), architectures, score)
+    return kept[["arch_id", "supernet"]]
 
 
 def _zero_cost(architectures: pd.DataFrame, setup: TrainingSetup, folder: Path,
                setting: str) -> pd.DataFrame:
     """Each architecture's zero-cost scores at the proxy's shape and data, computed once per
-    proxy setting: kept in zero_cost.csv, so a rerun scores only architectures it has not seen."""
-    from proxies.zero_cost import score_architectures  # TensorFlow loads only when scores are asked for
+    proxy setting (kept in zero_cost.csv)."""
+    def score(rows) -> pd.DataFrame:
+        from proxies.zero_cost import score_architectures  # TensorFlow loads only when scores are asked for
 
-    path = folder / _ZERO_COST_FILE
-    kept = pd.read_csv(path, dtype={"setting": str, "arch_id": str}) if path.is_file() \
-        else pd.DataFrame(columns=["arch_id", "setting"])
-    known = set(kept.loc[kept["setting"] == setting, "arch_id"])
-    missing = {row.arch_id: setup.job(trained_spec_of(row._asdict()), "proxy")[0]
-               for row in architectures.itertuples() if row.arch_id not in known}
+        return score_architectures({row.arch_id: setup.job(trained_spec_of(row._asdict()), "proxy")[0]
+                                    for row in rows}, setup.data, progress=print)
+
+    return _cached_scores(folder / _ZERO_COST_FILE, "setting", setting, architectures, score)
+
+
+def _cached_scores(path: Path, column: str, key: str, architectures: pd.DataFrame,
+                   score: Callable[[list], pd.DataFrame]) -> pd.DataFrame:
+    """Per-architecture scores kept in `path` under `key` (in `column`: a proxy setting, a
+    supernet run), so a rerun scores (`score(rows)`, a table by arch_id) only the architectures
+    not yet scored under that key; returns that key's rows without the key."""
+    kept = pd.read_csv(path, dtype={column: str, "arch_id": str}) if path.is_file() \
+        else pd.DataFrame(columns=["arch_id", column])
+    known = set(kept.loc[kept[column] == key, "arch_id"])
+    missing = [row for row in architectures.itertuples() if row.arch_id not in known]
     if missing:
-        scored = score_architectures(missing, setup.data, progress=print).assign(setting=setting)
-        kept = pd.concat([kept, scored], ignore_index=True)
+        kept = pd.concat([kept, score(missing).assign(**{column: key})], ignore_index=True)
         write_csv(kept, path)
-    return kept[kept["setting"] == setting].drop(columns="setting")
+    return kept[kept[column] == key].drop(columns=column)
 
 
 def _with_run_and_cost(trainings: pd.DataFrame, architectures: pd.DataFrame) -> pd.DataFrame:

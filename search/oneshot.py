@@ -27,8 +27,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from search_space import ArchSpec
-
 from infra.errors import UserError
 
 from .options import OneShotOptions, SearchOptions
@@ -44,11 +42,8 @@ _WEIGHTS, _OPTIMIZER, _CONTROLLER, _PROGRESS = "supernet.weights.h5", "optimizer
 
 @dataclass
 class Candidate:
-    """A sub-network scored with the supernet's weights."""
+    """A sub-network's validation scores with the supernet's weights, and what they took."""
 
-    params: dict[str, Any]
-    spec: ArchSpec
-    cost: float
     top1: float
     top5: float
     seconds: float
@@ -202,6 +197,8 @@ class OneShotTraining:
         re-estimated on `calibration_clips` training clips first."""
         import tensorflow as tf
 
+        from training.compile import make_metrics, one_hot
+
         start = time.perf_counter()
         choice = self.net.encode(params)
         clips = next(iter(self.train.dataset(True, self.options.calibration_clips, seed=self.seed + 2)))[0]
@@ -209,17 +206,12 @@ class OneShotTraining:
         if self._evaluate is None:
             net = self.net
             self._evaluate = tf.function(lambda x, c: net((x, c), training=False))
-        correct1 = correct5 = total = 0
-        for clips, labels in self.val.dataset(False, self.task.proxy.batch_size):
+        top1, top5 = make_metrics()  # the proxy's own top-1 and top-5
+        for clips, labels in self.val.dataset(False, self.task.proxy.batch_size).map(one_hot(self.task.num_classes)):
             logits = self._evaluate(clips, choice)
-            top5 = tf.math.top_k(logits, min(5, self.task.num_classes)).indices
-            labels = tf.cast(labels, tf.int32)
-            correct1 += int(tf.reduce_sum(tf.cast(tf.equal(top5[:, 0], labels), tf.int32)))
-            correct5 += int(tf.reduce_sum(tf.cast(tf.reduce_any(tf.equal(top5, labels[:, None]), 1), tf.int32)))
-            total += int(labels.shape[0])
-        spec = self.task.spec(params, "candidate")
-        return Candidate(params, spec, self.cost(choice), correct1 / total, correct5 / total,
-                         time.perf_counter() - start)
+            top1.update_state(labels, logits)
+            top5.update_state(labels, logits)
+        return Candidate(float(top1.result()), float(top5.result()), time.perf_counter() - start)
 
     def candidates(self, count: int, draws: int = 4000) -> list[dict[str, Any]]:
         """The controller's most likely architecture, then its `count - 1` most frequent distinct
@@ -316,13 +308,13 @@ def run_oneshot(options: SearchOptions, task: TrialTask, log: RejectionLog,
 
     from infra.ray_cluster import connect
 
-    from .tune_runs import fit_tuner, unfinished, saved_trials
+    from .tune_runs import error_line, fit_tuner, saved_trials, unfinished
 
     output = Path(options.output).resolve()
     trainable = tune.with_resources(
         tune.with_parameters(oneshot_trial, task=task, options=options.oneshot, seed=options.seed,
                              count=options.num_samples),
-        {"cpu": options.resources.cpus} | ({"gpu": options.resources.gpus} if options.resources.gpus else {}))
+        options.resources.tune_resources)
 
     def create() -> tune.Tuner:
         return tune.Tuner(trainable, param_space={},
@@ -341,7 +333,7 @@ def run_oneshot(options: SearchOptions, task: TrialTask, log: RejectionLog,
         shutil.rmtree(output / SUPERNET_FOLDER, ignore_errors=True)
         shutil.copytree(result.checkpoint.to_directory(), output / SUPERNET_FOLDER)
     if interrupted or result.error is not None or metrics.get("status") != "ok":
-        error = str(result.error).strip().splitlines()[-1][:300] if result.error is not None else None
+        error = error_line(result)
         return [trial_record("supernet", task.spec(task.space.widest_params(), "supernet"), task.num_classes,
                              metrics, error, interrupted=interrupted)], []
     records, choices = [], []

@@ -39,6 +39,11 @@ class TrialResources:
     def __post_init__(self) -> None:
         check_numbers(self, positive=("cpus",), non_negative=("gpus",))
 
+    @property
+    def tune_resources(self) -> dict[str, float]:
+        """The request `tune.with_resources` takes (no GPU key without GPUs)."""
+        return {"cpu": self.cpus} | ({"gpu": self.gpus} if self.gpus else {})
+
 
 @dataclass(frozen=True)
 class Prefilter:

@@ -16,7 +16,7 @@ from .prefilter import ZeroCostScorer
 from .searcher import BudgetSearcher
 from .trial import TrialTask, run_trial
 from .trial_records import RejectionLog, trial_record
-from .tune_runs import ProgressTable, curve_of, fit_tuner, saved_trials, unfinished
+from .tune_runs import ProgressTable, curve_of, error_line, fit_tuner, saved_trials, unfinished
 
 __all__ = ["run_ray", "tune_param_space", "EXPERIMENT"]
 
@@ -111,8 +111,7 @@ def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_par
     from ray import tune
 
     output = Path(options.output).resolve()
-    resources = {"cpu": options.resources.cpus} | ({"gpu": options.resources.gpus} if options.resources.gpus else {})
-    trainable = tune.with_resources(tune.with_parameters(run_trial, task=task), resources)
+    trainable = tune.with_resources(tune.with_parameters(run_trial, task=task), options.resources.tune_resources)
 
     def create() -> tune.Tuner:
         return tune.Tuner(trainable, param_space=tune_param_space(task.space),
@@ -131,7 +130,7 @@ def run_ray(options: SearchOptions, task: TrialTask, log: RejectionLog, seed_par
     records, choices = [], []
     for result in grid:
         trial_id = Path(result.path).name
-        error = str(result.error).strip().splitlines()[-1][:300] if result.error is not None else None
+        error = error_line(result)
         config = result.config or trials[trial_id].config  # a trial pending at Ctrl-C has no Result config
         spec = task.spec(config, trial_id)
         records.append(trial_record(trial_id, spec, task.num_classes, result.metrics or {}, error,

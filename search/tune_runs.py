@@ -20,7 +20,7 @@ from typing import Callable
 from ray import tune
 from ray.tune import ProgressReporter
 
-__all__ = ["ProgressTable", "quiet_tune", "fit_tuner", "unfinished", "curve_of", "Describe"]
+__all__ = ["ProgressTable", "quiet_tune", "fit_tuner", "unfinished", "curve_of", "error_line", "Describe"]
 
 # A trial's row: its name, the depths of its blocks ('1 3 3 4 4') and its cost (GFLOPs or ms).
 Describe = Callable[[object], tuple[str, str, float]]
@@ -134,6 +134,12 @@ def unfinished(trials: dict[str, "tune.experiment.Trial"]) -> set[str]:
     """Trials that an interruption (Ctrl-C) left pending or running, which `--resume` continues.
     Their results look like failures or early stops otherwise."""
     return {trial_id for trial_id, trial in trials.items() if trial.status not in ("TERMINATED", "ERROR")}
+
+
+def error_line(result) -> str | None:
+    """A failed trial's error as its record keeps it: the exception's last line, cut to 300
+    characters (None when the trial did not fail)."""
+    return str(result.error).strip().splitlines()[-1][:300] if result.error is not None else None
 
 
 def curve_of(result) -> list[float]:

@@ -62,11 +62,10 @@ def _masks(counts, width: int) -> np.ndarray:
 class _Tables:
     """Every choice of the space turned into the constants a forward pass gathers from."""
 
-    def __init__(self, space: SearchSpace, widest: ArchSpec):
+    def __init__(self, space: SearchSpace):
         self.names = list(space.choices())
         self.index = {name: i for i, name in enumerate(self.names)}
         self.space = space
-        self.widest = widest
         kernels = [parse_kernel(k) for k in space.kernels]
         self.types = [t for t in KERNEL_TYPES if any(kernel_type(k) == t for k in kernels)]
         self.largest = {t: tuple(max(k[d] for k in kernels if kernel_type(k) == t) for d in range(3))
@@ -164,7 +163,7 @@ class SuperNet(keras.Model):
             raise SpecError("one-shot search: the space needs one input shape (one frames and one resolution value)")
         self.space, self.num_classes, self.options = space, num_classes, options
         self.widest = space.to_spec(space.widest_params(), name="widest")
-        self.tables = tables = _Tables(space, self.widest)
+        self.tables = tables = _Tables(space)
         regularizer = keras.regularizers.L2(options.weight_decay) if options.weight_decay else None
         norm = dict(kernel_regularizer=regularizer, bn_momentum=options.bn_momentum, sync_bn=False)
         self.stem = stem_unit(self.widest, **norm)
