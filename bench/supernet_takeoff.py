@@ -11,7 +11,10 @@ is short, and prints the mean training loss of every `--every` steps. `--mode`:
 - fixedthen: the fixed sub-network for the first 250 steps, then uniform;
 - sandwich: the widest, the smallest and a uniform sub-network each step, their losses summed
   (BigNAS' sandwich rule without its distillation; 3 passes a step); the loss printed is the
-  uniform sample's.
+  uniform sample's;
+- distill: the sandwich with BigNAS' in-place distillation: the widest learns from the labels,
+  the smallest and the uniform sample from the widest's predictions (not back-propagated into
+  it); the loss printed is the uniform sample's against the labels.
 
     python bench/supernet_takeoff.py --mode uniform --steps 600 --every 50 --lr-scale 0.25
 """
@@ -28,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-MODES = ("alone", "fixed", "uniform", "maxsize", "fixedthen", "sandwich")
+MODES = ("alone", "fixed", "uniform", "maxsize", "fixedthen", "sandwich", "distill")
 
 
 def main() -> None:
@@ -39,6 +42,7 @@ def main() -> None:
     parser.add_argument("--lr-scale", type=float, default=1.0, help="multiplies the proxy recipe's learning rate")
     args = parser.parse_args()
 
+    import keras
     import tensorflow as tf
 
     from proxies.config import PROXY_RECIPE
@@ -61,12 +65,12 @@ def main() -> None:
     optimizer = make_optimizer(recipe, 16, args.steps, 1)
     optimizer.build(net.trainable_variables)
     loss_fn = make_loss(recipe)
+    kd = keras.losses.CategoricalCrossentropy(from_logits=True)
     sizes = [len(values) for values in space.choices().values()]
     rng = np.random.default_rng(0)
 
     widest = supernet.encode(space.widest_params())
-    smallest = supernet.encode({name: values[0] if name.endswith("_kernel") else min(values)
-                                for name, values in space.choices().items()})
+    smallest = supernet.encode(space.smallest_params())
 
     @tf.function
     def step(clips, labels, choice):
@@ -76,12 +80,18 @@ def main() -> None:
             elif args.mode == "sandwich":
                 parts = [loss_fn(labels, supernet((clips, c), training=True)) for c in (widest, smallest, choice)]
                 loss = tf.add_n(parts)
+            elif args.mode == "distill":
+                teacher = supernet((clips, widest), training=True)
+                soft = tf.stop_gradient(tf.nn.softmax(teacher))
+                students = [supernet((clips, c), training=True) for c in (smallest, choice)]
+                loss = loss_fn(labels, teacher) + tf.add_n([kd(soft, s) for s in students])
+                parts = [loss_fn(labels, students[-1])]
             else:
                 loss = loss_fn(labels, supernet((clips, choice), training=True))
         grads = tape.gradient(loss, net.trainable_variables)
         optimizer.apply([g if g is not None else tf.zeros_like(v) for g, v in zip(grads, net.trainable_variables)],
                         net.trainable_variables)
-        return parts[-1] if args.mode == "sandwich" else loss
+        return parts[-1] if args.mode in ("sandwich", "distill") else loss
 
     def choice_at(i: int) -> np.ndarray:
         uniform = np.array([rng.integers(n) for n in sizes], np.int32)

@@ -12,8 +12,8 @@ from .common import add_data_args, data_config, default, fraction, non_negative_
 def add_search_args(parser: argparse.ArgumentParser) -> None:
     """The flags of a search (also those of each member search of `family`)."""
     from proxies.config import ProxyConfig
-    from search.options import ENGINES, REWARDS, SCHEDULERS, SEARCH_ALGORITHMS, OneShotOptions, SearchOptions, \
-        TrialResources
+    from search.options import ENGINES, ONESHOT_SAMPLINGS, REWARDS, SCHEDULERS, SEARCH_ALGORITHMS, OneShotOptions, \
+        SearchOptions, TrialResources
 
     add_data_args(parser)
     parser.add_argument("--num-samples", type=positive_int, default=default(SearchOptions, "num_samples"),
@@ -46,6 +46,9 @@ def add_search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--oneshot-warmup-epochs", type=non_negative_int,
                         default=default(OneShotOptions, "warmup_epochs"),
                         help="--engine oneshot: first epochs training the shared weights only")
+    parser.add_argument("--oneshot-sampling", default=default(OneShotOptions, "sampling"), choices=ONESHOT_SAMPLINGS,
+                        help="--engine oneshot: what a weight step trains: the controller's sample (one), or it "
+                             "with the widest and smallest sub-networks (sandwich)")
     parser.add_argument("--space", help="search space YAML (default: the paper's space at 8x32x32)")
     parser.add_argument("--seed-arch", help="preset or spec YAML to evaluate first (the space is widened to hold it)")
     parser.add_argument("--target", help="search for a family member (a0..a6): the space scaled for its GFLOPs, "
@@ -97,7 +100,7 @@ def search_options(args: argparse.Namespace, output: str):
         data=data_config(args), resources=TrialResources(cpus=args.cpus_per_trial, gpus=args.gpus_per_trial),
         prefilter=Prefilter.parse(args.prefilter),
         oneshot=OneShotOptions(epochs=args.oneshot_epochs, steps_per_epoch=args.oneshot_steps_per_epoch,
-                               warmup_epochs=args.oneshot_warmup_epochs))
+                               warmup_epochs=args.oneshot_warmup_epochs, sampling=args.oneshot_sampling))
     return options.smoke_test() if args.smoke_test else options
 
 

@@ -93,18 +93,28 @@ class OneShotTraining:
     def _functions(self):
         import tensorflow as tf
 
-        net, optimizer, loss_fn = self.net, self.optimizer, self.loss
+        net, optimizer, loss_fn, sampling = self.net, self.optimizer, self.loss, self.options.sampling
+        space = self.task.space
+        widest, smallest = (tf.constant(net.encode(params)) for params in (space.widest_params(),
+                                                                             space.smallest_params()))
 
         @tf.function
         def weight_step(clips, labels, choice):
+            """One optimiser step; returns the sample's loss on the labels (what is reported)."""
             with tf.GradientTape() as tape:
                 logits = net((clips, choice), training=True)
-                loss = loss_fn(labels, logits) + (tf.add_n(net.losses) if net.losses else 0.0)
+                sample_loss = loss = loss_fn(labels, logits)
+                if sampling == "sandwich":
+                    # The sandwich: the widest and smallest bound every sample's paths, so each
+                    # step trains all of them rather than one random path's share.
+                    loss += (loss_fn(labels, net((clips, widest), training=True))
+                             + loss_fn(labels, net((clips, smallest), training=True)))
+                loss += tf.add_n(net.losses) if net.losses else 0.0
             grads = tape.gradient(loss, net.trainable_variables)
             # Paths a sample did not take have no gradient; they are left as they are.
             optimizer.apply([g if g is not None else tf.zeros_like(v) for g, v in zip(grads, net.trainable_variables)],
                             net.trainable_variables)
-            return loss
+            return sample_loss
 
         @tf.function
         def quality(clips, labels, choice):

@@ -20,12 +20,13 @@ from search_space import ArchSpec, Budget, InputSpec, SearchSpace
 from video_data.config import DataConfig
 
 __all__ = ["SearchOptions", "TrialResources", "Prefilter", "OneShotOptions", "FitOptions", "RerankOptions",
-           "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES"]
+           "SEARCH_ALGORITHMS", "SCHEDULERS", "REWARDS", "ENGINES", "ONESHOT_SAMPLINGS"]
 
 SEARCH_ALGORITHMS = ("random", "optuna", "nsga2")
 SCHEDULERS = ("asha", "none")
 REWARDS = ("accuracy", "tunas")
 ENGINES = ("ray", "keras-tuner", "oneshot")
+ONESHOT_SAMPLINGS = ("one", "sandwich")
 OPTIONS_FILE = "options.json"
 
 
@@ -90,6 +91,10 @@ class OneShotOptions:
       entropy_weight: a bonus on the controller's entropy (0: none, as TuNAS).
       beta: the cost term's weight in the TuNAS reward top1 + beta * |cost / target - 1|.
       calibration_clips: training clips each scored sub-network's batch norms are re-estimated on.
+      sampling: what a weight step trains. one: the controller's sample (TuNAS); sandwich: the
+        widest and the smallest sub-networks beside it, their losses summed (BigNAS' sandwich
+        rule). The shared weights of a CPU-sized run leave chance only with the sandwich; BigNAS'
+        in-place distillation from the widest did not help it (docs/search.md, one-shot).
     """
 
     epochs: int = 40
@@ -100,6 +105,7 @@ class OneShotOptions:
     entropy_weight: float = 0.0
     beta: float = -0.5
     calibration_clips: int = 128
+    sampling: str = "sandwich"
 
     def __post_init__(self) -> None:
         check_numbers(self, positive=("epochs", "steps_per_epoch", "controller_learning_rate", "calibration_clips"),
@@ -110,6 +116,8 @@ class OneShotOptions:
         if self.beta > 0:
             raise OptionsError(f"oneshot: beta must be 0 or negative (a penalty on missing the cost target), "
                                f"got {self.beta}")
+        if self.sampling not in ONESHOT_SAMPLINGS:
+            raise OptionsError(f"oneshot: sampling {self.sampling!r} is not one of {', '.join(ONESHOT_SAMPLINGS)}")
 
 
 @dataclass(frozen=True)

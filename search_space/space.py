@@ -102,6 +102,11 @@ class SearchSpace:
         weight-sharing supernet holds (`search_space.keras.supernet`)."""
         return {name: values[0] if name.endswith("_kernel") else max(values) for name, values in self.choices().items()}
 
+    def smallest_params(self) -> dict[str, Any]:
+        """The smallest value of every parameter (kernels: the first), the other end of a
+        supernet's sandwich rule (`search.oneshot`)."""
+        return {name: values[0] if name.endswith("_kernel") else min(values) for name, values in self.choices().items()}
+
     def sample(self, rng: random.Random) -> dict[str, Any]:
         return {name: rng.choice(values) for name, values in self.choices().items()}
 

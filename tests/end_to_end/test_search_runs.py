@@ -248,7 +248,7 @@ def test_oneshot_search_killed_resumes_from_its_last_epoch(tmp_path):
                "--oneshot-steps-per-epoch", "6",
                "--num-samples", "3", "--cpus-per-trial", "2", *_one_layer_space(tmp_path)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 400
+    deadline = time.time() + 900
 
     def epochs_done():
         return max([json.loads(line).get("epoch", 0) for p in (output / "ray" / "oneshot").glob("*/result.json")

@@ -68,3 +68,26 @@ def test_fidelity_refuses_a_supernet_from_a_run_that_has_none_before_writing(tmp
         run_fidelity(FidelityOptions(run=str(tmp_path / "run"), supernet=str(tmp_path / "run"),
                                      output=str(tmp_path / "fidelity")))
     assert not (tmp_path / "fidelity").exists()
+
+
+@pytest.mark.parametrize("sampling", ["one", "sandwich"])
+def test_the_sandwich_trains_the_layers_a_small_sample_skips(tmp_path, sampling):
+    """A step on the smallest sub-network (block 0 one layer deep) leaves block 0's second layer
+    alone unless the sandwich rule also trains the widest, which has that layer."""
+    from search.driver import plan_search, trial_task
+    from search.oneshot import OneShotTraining
+
+    options = SearchOptions(engine="oneshot", budget=Budget(high=0.2), output=str(tmp_path)).smoke_test()
+    options = dataclasses.replace(options, space=dataclasses.replace(options.space, depths=((1, 2),) + ((1,),) * 4),
+                                  oneshot=dataclasses.replace(options.oneshot, sampling=sampling))
+    training = OneShotTraining(trial_task(options, plan_search(options)), options.oneshot, seed=0)
+    weight_step, _ = training._functions()
+    kernel = next(v for v in training.net.trainable_variables
+                  if v.path == "supernet/block0_layer1/expansion/conv/kernel")
+    before = np.array(kernel)
+    train, _ = training._streams(0)
+    for _ in range(3):  # the learning rate warms up from 0: the first step moves nothing
+        clips, labels = next(train)
+        loss = float(weight_step(clips, labels, training.net.encode(options.space.smallest_params())))
+        assert np.isfinite(loss) and loss > 0
+    assert np.array_equal(np.array(kernel), before) == (sampling == "one")
