@@ -100,12 +100,17 @@ class SearchSpace:
     def widest_params(self) -> dict[str, Any]:
         """The largest value of every parameter (kernels: the first): the network whose weights a
         weight-sharing supernet holds (`search_space.keras.supernet`)."""
-        return {name: values[0] if name.endswith("_kernel") else max(values) for name, values in self.choices().items()}
+        return self._extreme(max)
 
     def smallest_params(self) -> dict[str, Any]:
         """The smallest value of every parameter (kernels: the first), the other end of a
         supernet's sandwich rule (`search.oneshot`)."""
-        return {name: values[0] if name.endswith("_kernel") else min(values) for name, values in self.choices().items()}
+        return self._extreme(min)
+
+    def _extreme(self, pick) -> dict[str, Any]:
+        """Every parameter at `pick` of its values; a kernel has no order of size, so its first."""
+        return {name: values[0] if name.endswith("_kernel") else pick(values)
+                for name, values in self.choices().items()}
 
     def sample(self, rng: random.Random) -> dict[str, Any]:
         return {name: rng.choice(values) for name, values in self.choices().items()}

@@ -86,8 +86,9 @@ def test_the_sandwich_trains_the_layers_a_small_sample_skips(tmp_path, sampling)
                   if v.path == "supernet/block0_layer1/expansion/conv/kernel")
     before = np.array(kernel)
     train, _ = training._streams(0)
+    smallest = training.net.encode(options.space.smallest_params())
     for _ in range(3):  # the learning rate warms up from 0: the first step moves nothing
         clips, labels = next(train)
-        loss = float(weight_step(clips, labels, training.net.encode(options.space.smallest_params())))
+        loss = float(weight_step(clips, labels, smallest))
         assert np.isfinite(loss) and loss > 0
     assert np.array_equal(np.array(kernel), before) == (sampling == "one")
